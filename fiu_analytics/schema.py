@@ -297,9 +297,9 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     t = col.type
     notnull = series.notna()
     if pa.types.is_timestamp(t):
-        out = pd.to_datetime(series, errors="coerce", utc=True)
+        out = pd.to_datetime(series, errors="coerce", utc=True, format="ISO8601")
     elif pa.types.is_date32(t):
-        out = pd.to_datetime(series, errors="coerce").dt.date
+        out = pd.to_datetime(series, errors="coerce", format="ISO8601").dt.date
         out = out.where(pd.notna(out), None)
     elif pa.types.is_floating(t):
         out = pd.to_numeric(series, errors="coerce").astype("float64")

@@ -8,27 +8,15 @@ trace of which accounts were added by a scenario (ids must not leak labels).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from fiu_analytics.reference import countries_with, country_reference
 from fiu_analytics.synth import names
 
-
-@cache
-def country_reference() -> dict[str, Any]:
-    """The packaged country reference data (risk tags, cities, currencies)."""
-    text = resources.files("fiu_analytics.data").joinpath("countries.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
-
-
-def countries_with(tag: str) -> list[str]:
-    """Country codes carrying a risk tag (``conflict_adjacent``, ``tip_source`` ...)."""
-    return [c for c, d in country_reference()["countries"].items() if tag in d["tags"]]
+__all__ = ["Institution", "World", "countries_with", "country_reference"]
 
 
 @dataclass

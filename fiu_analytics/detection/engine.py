@@ -1,0 +1,93 @@
+"""Typology scoring: run each typology's indicators, weigh them, raise alerts.
+
+Score of a subject for a typology = sum(weight_i * score_i) / sum(weight_i) over the typology's
+indicators (a missing indicator result is a 0). An alert is raised when the score reaches the
+typology's threshold. Every alert records the typology id and version and each indicator's
+value, score and reason, so it can be replayed and defended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from fiu_analytics.detection.typology import Typology
+from fiu_analytics.indicators import DetectionInput, get_indicator
+
+ALERT_FRAME_COLUMNS = [
+    "alert_id", "typology_id", "typology_version", "typology_title", "level",
+    "subject_account_key", "score", "indicators", "evidence_txn_ids", "period_start",
+    "period_end",
+]
+
+
+def alert_id(typology_id: str, subject: int, period_start: pd.Timestamp,
+             period_end: pd.Timestamp) -> str:
+    """Stable alert id: the same typology, subject and period always give the same id."""
+    raw = f"{typology_id}|{subject}|{period_start:%Y-%m-%d}|{period_end:%Y-%m-%d}"
+    return "AL-" + hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def run_indicators(data: DetectionInput, typologies: Iterable[Typology]) -> dict[tuple, pd.DataFrame]:
+    """Each distinct (indicator, params) once; keyed by (id, frozen params)."""
+    results: dict[tuple, pd.DataFrame] = {}
+    for t in typologies:
+        for u in t.indicators:
+            key = (u.id, tuple(sorted(u.params.items())))
+            if key not in results:
+                results[key] = get_indicator(u.id)(data, **u.params)
+    return results
+
+
+def score_typology(t: Typology, results: dict[tuple, pd.DataFrame],
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per subject weighted score, and the indicator rows that contributed to it."""
+    parts = []
+    total_w = sum(u.weight for u in t.indicators)
+    for u in t.indicators:
+        r = results[(u.id, tuple(sorted(u.params.items())))]
+        if r.empty:
+            continue
+        parts.append(r.assign(indicator=u.id, weighted=r["score"] * u.weight / total_w))
+    if not parts:
+        return pd.DataFrame(columns=["account_key", "score"]), pd.DataFrame()
+    allr = pd.concat(parts, ignore_index=True)
+    score = allr.groupby("account_key")["weighted"].sum()
+    return pd.DataFrame({"account_key": score.index.to_numpy(), "score": score.to_numpy()}), allr
+
+
+def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame:
+    """Alerts for every typology over ``data`` (one row per typology and subject)."""
+    typologies = list(typologies)
+    results = run_indicators(data, typologies)
+    rows = []
+    for t in typologies:
+        score, allr = score_typology(t, results)
+        hit = score[score["score"] >= t.threshold - 1e-12]
+        if hit.empty:
+            continue
+        fired = allr[allr["account_key"].isin(hit["account_key"]) & (allr["score"] > 0)]
+        by_acct = {k: g for k, g in fired.groupby("account_key")}
+        for acct, sc in zip(hit["account_key"], hit["score"], strict=True):
+            g = by_acct[acct]
+            inds = "; ".join(f"{i}={v:g} ({r})" for i, v, r in
+                             zip(g["indicator"], g["value"], g["reason"], strict=True))
+            evidence: list[str] = []
+            for ev in g["evidence_txn_ids"]:
+                evidence.extend(x for x in ev if x not in evidence)
+            rows.append({
+                "alert_id": alert_id(t.id, int(acct), data.period_start, data.period_end),
+                "typology_id": t.id, "typology_version": t.version, "typology_title": t.title,
+                "level": t.level, "subject_account_key": int(acct), "score": float(sc),
+                "indicators": inds, "evidence_txn_ids": evidence,
+                "period_start": data.period_start, "period_end": data.period_end,
+            })
+    if not rows:
+        return pd.DataFrame(columns=ALERT_FRAME_COLUMNS)
+    out = pd.DataFrame(rows, columns=ALERT_FRAME_COLUMNS)
+    out["score"] = out["score"].astype(np.float64)
+    return out.sort_values(["score", "typology_id", "subject_account_key"],
+                           ascending=[False, True, True], ignore_index=True)

@@ -1,0 +1,41 @@
+"""Reading what detection needs from the store (the IO edge of detection)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from fiu_analytics import schema
+from fiu_analytics.errors import StoreError
+from fiu_analytics.indicators import DetectionInput
+from fiu_analytics.store import Store
+from fiu_analytics.reference import country_reference
+
+
+def resolve_period(store: Store, start: Any = None, end: Any = None
+                   ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` in UTC; missing bounds default to the store's first and last day."""
+    rng = store.time_range()
+    if rng is None:
+        raise StoreError(f"{store.root}: the store holds no transactions; run `fiu generate` or "
+                         "`fiu ingest` first")
+    lo = pd.Timestamp(start, tz="UTC") if start else rng[0].normalize()
+    hi = pd.Timestamp(end, tz="UTC") if end else rng[1].normalize() + pd.Timedelta(days=1)
+    if hi <= lo:
+        raise StoreError(f"period end {hi:%Y-%m-%d} is not after start {lo:%Y-%m-%d}")
+    return lo, hi
+
+
+def load_detection_input(store: Store, start: Any = None, end: Any = None) -> DetectionInput:
+    """Transactions of the period (sorted by time) plus accounts, parties and reference data."""
+    lo, hi = resolve_period(store, start, end)
+    tx = store.read_arrow(schema.TRANSACTIONS, lo, hi).sort_by("timestamp").to_pandas()
+    return DetectionInput(
+        transactions=tx,
+        accounts=store.read(schema.ACCOUNTS),
+        parties=store.read(schema.PARTIES),
+        period_start=lo,
+        period_end=hi,
+        reference={"countries": country_reference()},
+    )

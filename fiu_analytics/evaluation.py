@@ -1,0 +1,57 @@
+"""Evaluation of alerts against ground-truth labels.
+
+Scenario recall: a scenario counts as found when an alert names one of its core accounts.
+Reported per label typology, both for alerts of any typology and for alerts of the typologies
+meant for it (a typology's ``labels`` field). Account-level precision is the share of alerted
+subjects that are core accounts of a scenario of a typology the alert's typology is meant for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from fiu_analytics.detection.typology import Typology
+
+
+def scenario_recall(alerts: pd.DataFrame, labels: pd.DataFrame,
+                    typologies: Iterable[Typology] = ()) -> pd.DataFrame:
+    """Per label typology: scenarios, found by any alert, found by the intended typologies."""
+    core = labels[labels["account_key"].notna() & labels["is_core"].fillna(False).astype(bool)]
+    core = core[["scenario_id", "typology", "account_key"]].astype({"account_key": "int64"})
+    alerted_any = set(alerts["subject_account_key"]) if len(alerts) else set()
+    intended: dict[str, set[str]] = {}
+    for t in typologies:
+        for lab in t.labels:
+            intended.setdefault(lab, set()).add(t.id)
+    rows = []
+    for typ, g in core.groupby("typology"):
+        scen = g.groupby("scenario_id")["account_key"].apply(set)
+        found_any = sum(bool(s & alerted_any) for s in scen)
+        if typ in intended and len(alerts):
+            subj = set(alerts.loc[alerts["typology_id"].isin(intended[typ]),
+                                  "subject_account_key"])
+            found_int = sum(bool(s & subj) for s in scen)
+        else:
+            found_int = None
+        rows.append({"typology": typ, "scenarios": len(scen), "found_by_any_alert": found_any,
+                     "recall_any": found_any / len(scen),
+                     "intended_typologies": ";".join(sorted(intended.get(typ, []))),
+                     "recall_intended": None if found_int is None else found_int / len(scen)})
+    return pd.DataFrame(rows)
+
+
+def alert_precision(alerts: pd.DataFrame, labels: pd.DataFrame,
+                    typologies: Iterable[Typology]) -> pd.DataFrame:
+    """Per typology: alerted subjects and the share that are core accounts of its labels."""
+    core = labels[labels["account_key"].notna() & labels["is_core"].fillna(False).astype(bool)]
+    rows = []
+    for t in typologies:
+        a = alerts[alerts["typology_id"] == t.id] if len(alerts) else alerts
+        truth = set(core.loc[core["typology"].isin(t.labels), "account_key"].astype("int64"))
+        n = int(a["subject_account_key"].nunique()) if len(a) else 0
+        tp = len(set(a["subject_account_key"]) & truth) if n else 0
+        rows.append({"typology_id": t.id, "alerted_accounts": n, "true_positives": tp,
+                     "precision": tp / n if n else None})
+    return pd.DataFrame(rows)
