@@ -33,7 +33,8 @@ class SchemaError(FiuError):
         where = f" in {source}" if source else ""
         head = failures.head(10).to_dict("records")
         lines = [
-            f"  row {f['row']}: field '{f['field']}' value {f['value']!r}: {f['problem']}" for f in head
+            f"  row {f['row']}: field '{f['field']}' value {f['value']!r}: {f['problem']}"
+            for f in head
         ]
         more = f"\n  ... and {n - len(head)} more" if n > len(head) else ""
         super().__init__(

@@ -15,8 +15,9 @@ import pandas as pd
 from fiu_analytics.detection.typology import Typology
 
 
-def scenario_recall(alerts: pd.DataFrame, labels: pd.DataFrame,
-                    typologies: Iterable[Typology] = ()) -> pd.DataFrame:
+def scenario_recall(
+    alerts: pd.DataFrame, labels: pd.DataFrame, typologies: Iterable[Typology] = ()
+) -> pd.DataFrame:
     """Per label typology: scenarios, found by any alert, found by the intended typologies."""
     core = labels[labels["account_key"].notna() & labels["is_core"].fillna(False).astype(bool)]
     core = core[["scenario_id", "typology", "account_key"]].astype({"account_key": "int64"})
@@ -30,20 +31,26 @@ def scenario_recall(alerts: pd.DataFrame, labels: pd.DataFrame,
         scen = g.groupby("scenario_id")["account_key"].apply(set)
         found_any = sum(bool(s & alerted_any) for s in scen)
         if typ in intended and len(alerts):
-            subj = set(alerts.loc[alerts["typology_id"].isin(intended[typ]),
-                                  "subject_account_key"])
+            subj = set(alerts.loc[alerts["typology_id"].isin(intended[typ]), "subject_account_key"])
             found_int = sum(bool(s & subj) for s in scen)
         else:
             found_int = None
-        rows.append({"typology": typ, "scenarios": len(scen), "found_by_any_alert": found_any,
-                     "recall_any": found_any / len(scen),
-                     "intended_typologies": ";".join(sorted(intended.get(typ, []))),
-                     "recall_intended": None if found_int is None else found_int / len(scen)})
+        rows.append(
+            {
+                "typology": typ,
+                "scenarios": len(scen),
+                "found_by_any_alert": found_any,
+                "recall_any": found_any / len(scen),
+                "intended_typologies": ";".join(sorted(intended.get(typ, []))),
+                "recall_intended": None if found_int is None else found_int / len(scen),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def alert_precision(alerts: pd.DataFrame, labels: pd.DataFrame,
-                    typologies: Iterable[Typology]) -> pd.DataFrame:
+def alert_precision(
+    alerts: pd.DataFrame, labels: pd.DataFrame, typologies: Iterable[Typology]
+) -> pd.DataFrame:
     """Per typology: alerted subjects and the share that are core accounts of its labels."""
     core = labels[labels["account_key"].notna() & labels["is_core"].fillna(False).astype(bool)]
     rows = []
@@ -52,6 +59,12 @@ def alert_precision(alerts: pd.DataFrame, labels: pd.DataFrame,
         truth = set(core.loc[core["typology"].isin(t.labels), "account_key"].astype("int64"))
         n = int(a["subject_account_key"].nunique()) if len(a) else 0
         tp = len(set(a["subject_account_key"]) & truth) if n else 0
-        rows.append({"typology_id": t.id, "alerted_accounts": n, "true_positives": tp,
-                     "precision": tp / n if n else None})
+        rows.append(
+            {
+                "typology_id": t.id,
+                "alerted_accounts": n,
+                "true_positives": tp,
+                "precision": tp / n if n else None,
+            }
+        )
     return pd.DataFrame(rows)

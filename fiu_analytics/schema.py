@@ -94,7 +94,9 @@ class Table:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema(
             [
-                pa.field(c.name, c.type, nullable=c.nullable, metadata={"description": c.description})
+                pa.field(
+                    c.name, c.type, nullable=c.nullable, metadata={"description": c.description}
+                )
                 for c in self.columns
             ],
             metadata={"table": self.name, "description": self.description},
@@ -127,32 +129,72 @@ C = Column
 
 TRANSACTIONS = Table(
     name="transactions",
-    description="One row per value transfer, from any report format, deduplicated across reporters.",
+    description=(
+        "One row per value transfer, from any report format, deduplicated across reporters. "
+        "Cash deposits and withdrawals are self-loops on the account (src = dst)."
+    ),
     partition_by="month",
     key=("txn_id",),
     columns=(
         C("txn_id", pa.string(), "Stable transaction id (reporter's number, or derived).", False),
         C("timestamp", TS, "When the transaction happened, UTC.", False),
-        C("amount", pa.float64(), "Amount in the original currency.", False, check=_non_negative,
-          check_text=">= 0"),
-        C("currency", pa.string(), "ISO 4217 code of the original currency.", False,
-          check=_iso_currency, check_text="three upper-case letters"),
-        C("amount_base", pa.float64(), "Amount in the store's base currency (dated FX table).",
-          False, check=_non_negative, check_text=">= 0"),
+        C(
+            "amount",
+            pa.float64(),
+            "Amount in the original currency.",
+            False,
+            check=_non_negative,
+            check_text=">= 0",
+        ),
+        C(
+            "currency",
+            pa.string(),
+            "ISO 4217 code of the original currency.",
+            False,
+            check=_iso_currency,
+            check_text="three upper-case letters",
+        ),
+        C(
+            "amount_base",
+            pa.float64(),
+            "Amount in the store's base currency (dated FX table).",
+            False,
+            check=_non_negative,
+            check_text=">= 0",
+        ),
         C("channel", pa.string(), "Canonical channel.", False, allowed=CHANNELS),
         C("src_account_key", pa.int64(), "accounts.account_key of the paying account.", False),
         C("dst_account_key", pa.int64(), "accounts.account_key of the receiving account.", False),
-        C("src_country", pa.string(), "ISO 3166 alpha-2 country of the paying side.",
-          check=_iso_country, check_text="two upper-case letters"),
-        C("dst_country", pa.string(), "ISO 3166 alpha-2 country of the receiving side.",
-          check=_iso_country, check_text="two upper-case letters"),
+        C(
+            "src_country",
+            pa.string(),
+            "ISO 3166 alpha-2 country of the paying side.",
+            check=_iso_country,
+            check_text="two upper-case letters",
+        ),
+        C(
+            "dst_country",
+            pa.string(),
+            "ISO 3166 alpha-2 country of the receiving side.",
+            check=_iso_country,
+            check_text="two upper-case letters",
+        ),
         C("city", pa.string(), "City where it happened (ATM, branch, merchant or agent)."),
-        C("mcc", pa.string(), "Merchant category code (ISO 18245) for card spend.", check=_mcc,
-          check_text="four digits"),
+        C(
+            "mcc",
+            pa.string(),
+            "Merchant category code (ISO 18245) for card spend.",
+            check=_mcc,
+            check_text="four digits",
+        ),
         C("merchant", pa.string(), "Merchant name for card spend."),
         C("narrative", pa.string(), "Free text: description, remittance information, memo."),
         C("purpose_code", pa.string(), "ISO 20022 ExternalPurpose1Code (SALA, CHAR, GIFT ...)."),
-        C("conductor_party_id", pa.string(), "Party who physically conducted it, if not the owner."),
+        C(
+            "conductor_party_id",
+            pa.string(),
+            "Party who physically conducted it, if not the owner.",
+        ),
         C("reporter_id", pa.string(), "Reporting institution that reported it."),
         C("report_id", pa.string(), "Report(s) it came from; several ids joined by ';'."),
         C("batch_id", pa.string(), "Store batch that wrote it.", False),
@@ -168,8 +210,13 @@ ACCOUNTS = Table(
         C("account_id", pa.string(), "Institution code + '/' + account number or IBAN.", False),
         C("owner_party_id", pa.string(), "parties.party_id of the holder."),
         C("institution", pa.string(), "Institution code (BIC or reporter id).", False),
-        C("country", pa.string(), "Country of the institution.", check=_iso_country,
-          check_text="two upper-case letters"),
+        C(
+            "country",
+            pa.string(),
+            "Country of the institution.",
+            check=_iso_country,
+            check_text="two upper-case letters",
+        ),
         C("opened_at", TS, "When the account was opened, if known."),
         C("account_type", pa.string(), "Kind of account.", allowed=ACCOUNT_TYPES),
         C("batch_id", pa.string(), "Store batch that wrote it.", False),
@@ -185,12 +232,26 @@ PARTIES = Table(
         C("party_type", pa.string(), "person or entity.", False, allowed=PARTY_TYPES),
         C("name", pa.string(), "Full name as reported.", False),
         C("birth_date", pa.date32(), "Date of birth (persons)."),
-        C("nationality", pa.string(), "ISO alpha-2 nationality (persons).", check=_iso_country,
-          check_text="two upper-case letters"),
-        C("country", pa.string(), "Country of residence or incorporation.", check=_iso_country,
-          check_text="two upper-case letters"),
-        C("entity_kind", pa.string(), "Kind of entity (company, npo, msb, hawala ...).",
-          allowed=ENTITY_KINDS),
+        C(
+            "nationality",
+            pa.string(),
+            "ISO alpha-2 nationality (persons).",
+            check=_iso_country,
+            check_text="two upper-case letters",
+        ),
+        C(
+            "country",
+            pa.string(),
+            "Country of residence or incorporation.",
+            check=_iso_country,
+            check_text="two upper-case letters",
+        ),
+        C(
+            "entity_kind",
+            pa.string(),
+            "Kind of entity (company, npo, msb, hawala ...).",
+            allowed=ENTITY_KINDS,
+        ),
         C("id_document", pa.string(), "Identity document or registration number."),
         C("phone", pa.string(), "Phone number."),
         C("address", pa.string(), "Postal address."),
@@ -207,10 +268,21 @@ DESIGNATIONS = Table(
         C("reference_number", pa.string(), "List reference, e.g. QDi.299 or QDe.115.", False),
         C("dataid", pa.string(), "UN DATAID of the record."),
         C("list_type", pa.string(), "UN_LIST_TYPE (regime), e.g. Al-Qaida."),
-        C("record_type", pa.string(), "individual or entity.", False,
-          allowed=("individual", "entity")),
+        C(
+            "record_type",
+            pa.string(),
+            "individual or entity.",
+            False,
+            allowed=("individual", "entity"),
+        ),
         C("name", pa.string(), "One name of the record.", False),
-        C("name_kind", pa.string(), "primary, alias or original_script.", False, allowed=NAME_KINDS),
+        C(
+            "name_kind",
+            pa.string(),
+            "primary, alias or original_script.",
+            False,
+            allowed=NAME_KINDS,
+        ),
         C("alias_quality", pa.string(), "Good or Low for aliases.", allowed=ALIAS_QUALITIES),
         C("birth_dates", pa.string(), "Dates of birth: 'YYYY-MM-DD', 'YYYY' or 'YYYY-YYYY', ';'."),
         C("nationalities", pa.string(), "Nationalities as listed, ';'-separated."),
@@ -287,8 +359,17 @@ def get_table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise SchemaError(
-            name, pd.DataFrame([{"row": None, "field": None, "value": name,
-                                 "problem": f"unknown table; expected one of {sorted(TABLES)}"}])
+            name,
+            pd.DataFrame(
+                [
+                    {
+                        "row": None,
+                        "field": None,
+                        "value": name,
+                        "problem": f"unknown table; expected one of {sorted(TABLES)}",
+                    }
+                ]
+            ),
         ) from None
 
 
@@ -325,47 +406,85 @@ def validate(frame: pd.DataFrame, table: Table, source: str | None = None) -> pd
     failures: list[dict[str, object]] = []
     unknown = [c for c in frame.columns if c not in table.names]
     for name in unknown:
-        failures.append({"row": None, "field": name, "value": None,
-                         "problem": f"unknown column; expected only {table.names}"})
+        failures.append(
+            {
+                "row": None,
+                "field": name,
+                "value": None,
+                "problem": f"unknown column; expected only {table.names}",
+            }
+        )
     out: dict[str, pd.Series] = {}
     for col in table.columns:
         if col.name not in frame.columns:
             if not col.nullable:
-                failures.append({"row": None, "field": col.name, "value": None,
-                                 "problem": "required column is missing"})
+                failures.append(
+                    {
+                        "row": None,
+                        "field": col.name,
+                        "value": None,
+                        "problem": "required column is missing",
+                    }
+                )
             out[col.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
             continue
         raw = frame[col.name]
         coerced, failed = _coerce(raw, col)
         for idx in raw.index[failed.to_numpy()]:
-            failures.append({"row": idx, "field": col.name, "value": raw.at[idx],
-                             "problem": f"cannot be read as {col.type}"})
+            failures.append(
+                {
+                    "row": idx,
+                    "field": col.name,
+                    "value": raw.at[idx],
+                    "problem": f"cannot be read as {col.type}",
+                }
+            )
         isnull = pd.isna(coerced)
         if not col.nullable:
             for idx in raw.index[(isnull & ~failed).to_numpy()]:
-                failures.append({"row": idx, "field": col.name, "value": None,
-                                 "problem": "null in a required field"})
+                failures.append(
+                    {
+                        "row": idx,
+                        "field": col.name,
+                        "value": None,
+                        "problem": "null in a required field",
+                    }
+                )
         present = ~isnull
         if col.allowed is not None:
             bad = present & ~coerced.isin(col.allowed)
             for idx in raw.index[bad.to_numpy()]:
-                failures.append({"row": idx, "field": col.name, "value": raw.at[idx],
-                                 "problem": f"not one of {list(col.allowed)}"})
+                failures.append(
+                    {
+                        "row": idx,
+                        "field": col.name,
+                        "value": raw.at[idx],
+                        "problem": f"not one of {list(col.allowed)}",
+                    }
+                )
         if col.check is not None and present.any():
             ok = pd.Series(True, index=coerced.index)
             ok[present] = col.check(coerced[present]).fillna(False).astype(bool)
             for idx in raw.index[(~ok).to_numpy()]:
-                failures.append({"row": idx, "field": col.name, "value": raw.at[idx],
-                                 "problem": f"expected {col.check_text}"})
+                failures.append(
+                    {
+                        "row": idx,
+                        "field": col.name,
+                        "value": raw.at[idx],
+                        "problem": f"expected {col.check_text}",
+                    }
+                )
         out[col.name] = coerced
     if failures:
-        raise SchemaError(table.name, pd.DataFrame(failures, columns=["row", "field", "value",
-                                                                       "problem"]), source)
+        raise SchemaError(
+            table.name, pd.DataFrame(failures, columns=["row", "field", "value", "problem"]), source
+        )
     return pd.DataFrame(out, index=frame.index)
 
 
-def to_arrow(frame: pd.DataFrame, table: Table, source: str | None = None,
-             validated: bool = False) -> pa.Table:
+def to_arrow(
+    frame: pd.DataFrame, table: Table, source: str | None = None, validated: bool = False
+) -> pa.Table:
     """Validate (unless ``validated``) and convert to an Arrow table with the canonical schema."""
     df = frame if validated else validate(frame, table, source)
     arrays = []
@@ -382,8 +501,12 @@ def empty(table: Table) -> pd.DataFrame:
 
 def data_dictionary_markdown(tables: Sequence[Table] | None = None) -> str:
     """The data dictionary (docs/data-dictionary.md) generated from the table definitions."""
-    lines = ["# Data dictionary", "",
-             "Generated from `fiu_analytics/schema.py` by `fiu schema`; do not edit by hand.", ""]
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated from `fiu_analytics/schema.py` by `fiu schema`; do not edit by hand.",
+        "",
+    ]
     for t in tables or TABLES.values():
         lines += [f"## {t.name}", "", t.description, ""]
         if t.partition_by:
@@ -395,6 +518,8 @@ def data_dictionary_markdown(tables: Sequence[Table] | None = None) -> str:
                 desc += " One of: " + ", ".join(f"`{a}`" for a in c.allowed) + "."
             if c.check_text:
                 desc += f" Must be {c.check_text}."
-            lines.append(f"| `{c.name}` | {c.type} | {'yes' if not c.nullable else 'no'} | {desc} |")
+            lines.append(
+                f"| `{c.name}` | {c.type} | {'yes' if not c.nullable else 'no'} | {desc} |"
+            )
         lines.append("")
     return "\n".join(lines)

@@ -51,8 +51,11 @@ def month_of(ts: pd.Timestamp | datetime) -> str:
 
 
 def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> set[str]:
-    months = pd.period_range(start.tz_localize(None) if start.tzinfo else start,
-                             end.tz_localize(None) if end.tzinfo else end, freq="M")
+    months = pd.period_range(
+        start.tz_localize(None) if start.tzinfo else start,
+        end.tz_localize(None) if end.tzinfo else end,
+        freq="M",
+    )
     return {str(p) for p in months}
 
 
@@ -83,8 +86,9 @@ class Batch:
     counts: dict[str, Any] = field(default_factory=dict)
     _n: int = 0
 
-    def write(self, table: schema.Table, data: pa.Table | pd.DataFrame,
-              validated: bool = False) -> None:
+    def write(
+        self, table: schema.Table, data: pa.Table | pd.DataFrame, validated: bool = False
+    ) -> None:
         """Stage rows of ``table``. DataFrames are validated; Arrow tables are cast to the schema.
 
         The ``batch_id`` column is filled with this batch's id.
@@ -97,8 +101,9 @@ class Batch:
             arrow = data
             if "batch_id" in arrow.column_names:
                 arrow = arrow.drop_columns(["batch_id"])
-            arrow = arrow.append_column("batch_id", pa.array([self.batch_id] * len(arrow),
-                                                             pa.string()))
+            arrow = arrow.append_column(
+                "batch_id", pa.array([self.batch_id] * len(arrow), pa.string())
+            )
             arrow = arrow.select(table.names).cast(table.arrow_schema)
         if len(arrow) == 0:
             return
@@ -154,8 +159,10 @@ class Store:
         except json.JSONDecodeError as exc:
             raise StoreError(f"{self.manifest_path}: manifest is not valid JSON ({exc})") from exc
         if data.get("format_version") != FORMAT_VERSION:
-            raise StoreError(f"{self.manifest_path}: format_version {data.get('format_version')!r}"
-                             f", expected {FORMAT_VERSION}")
+            raise StoreError(
+                f"{self.manifest_path}: format_version {data.get('format_version')!r}"
+                f", expected {FORMAT_VERSION}"
+            )
         return data
 
     def batches(self) -> list[dict[str, Any]]:
@@ -186,14 +193,16 @@ class Store:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(b.staging / rel, dest)
         manifest = self.manifest()
-        manifest["batches"].append({
-            "batch_id": b.batch_id,
-            "source": b.source,
-            "committed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "rows": b.rows,
-            "counts": b.counts,
-            "files": b.files,
-        })
+        manifest["batches"].append(
+            {
+                "batch_id": b.batch_id,
+                "source": b.source,
+                "committed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "rows": b.rows,
+                "counts": b.counts,
+                "files": b.files,
+            }
+        )
         _fsync_write(self.manifest_path, json.dumps(manifest, indent=1))
         shutil.rmtree(b.staging, ignore_errors=True)
 
@@ -222,16 +231,23 @@ class Store:
                 wanted = _months_between(lo, hi - pd.Timedelta(microseconds=1))
                 rels = [r for r in rels if r.split("/")[2].removeprefix("month=") in wanted]
             else:
+
                 def keep(r: str) -> bool:
                     m = pd.Period(r.split("/")[2].removeprefix("month="), freq="M")
                     if lo is not None and m.end_time.tz_localize("UTC") < lo:
                         return False
                     return not (hi is not None and m.start_time.tz_localize("UTC") >= hi)
+
                 rels = [r for r in rels if keep(r)]
         return [self.root / r for r in rels]
 
-    def read_arrow(self, table: schema.Table, start: Any = None, end: Any = None,
-                   columns: Iterable[str] | None = None) -> pa.Table:
+    def read_arrow(
+        self,
+        table: schema.Table,
+        start: Any = None,
+        end: Any = None,
+        columns: Iterable[str] | None = None,
+    ) -> pa.Table:
         """Read a table as Arrow; transactions are filtered to ``start <= timestamp < end``."""
         paths = self.files(table, start, end)
         cols = list(columns) if columns is not None else table.names
@@ -247,14 +263,20 @@ class Store:
                 flt = f2 if flt is None else flt & f2
         return dataset.to_table(columns=cols, filter=flt)
 
-    def read(self, table: schema.Table | str, start: Any = None, end: Any = None,
-             columns: Iterable[str] | None = None) -> pd.DataFrame:
+    def read(
+        self,
+        table: schema.Table | str,
+        start: Any = None,
+        end: Any = None,
+        columns: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
         """Read a table as a pandas DataFrame (Arrow-backed strings)."""
         t = schema.get_table(table) if isinstance(table, str) else table
         return self.read_arrow(t, start, end, columns).to_pandas()
 
-    def read_transactions(self, start: Any = None, end: Any = None,
-                          columns: Iterable[str] | None = None) -> pd.DataFrame:
+    def read_transactions(
+        self, start: Any = None, end: Any = None, columns: Iterable[str] | None = None
+    ) -> pd.DataFrame:
         """Transactions with ``start <= timestamp < end`` (UTC), touching only needed months."""
         return self.read(schema.TRANSACTIONS, start, end, columns)
 

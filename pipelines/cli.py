@@ -48,8 +48,9 @@ def load_config(path: str | None) -> dict[str, Any]:
             raise ConfigError(f"{candidate}: expected a mapping of settings")
         unknown = set(doc) - set(DEFAULTS) - {"schedules", "prefect"}
         if unknown:
-            raise ConfigError(f"{candidate}: unknown setting(s) {sorted(unknown)}; expected "
-                              f"{sorted(DEFAULTS)}")
+            raise ConfigError(
+                f"{candidate}: unknown setting(s) {sorted(unknown)}; expected {sorted(DEFAULTS)}"
+            )
         cfg.update(doc)
     return cfg
 
@@ -70,13 +71,21 @@ def cmd_generate(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     from fiu_analytics.store import Store
     from fiu_analytics.synth import SynthConfig, generate
 
-    overrides = {k: v for k, v in {"seed": args.seed, "n_persons": args.persons,
-                                   "days": args.days, "start": args.start,
-                                   "scenarios_per_typology": args.scenarios}.items()
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "seed": args.seed,
+            "n_persons": args.persons,
+            "days": args.days,
+            "start": args.start,
+            "scenarios_per_typology": args.scenarios,
+        }.items()
+        if v is not None
+    }
     if args.mix:
-        overrides["scenario_mix"] = {k: int(v) for k, v in
-                                     (item.split("=", 1) for item in args.mix.split(","))}
+        overrides["scenario_mix"] = {
+            k: int(v) for k, v in (item.split("=", 1) for item in args.mix.split(","))
+        }
     sc = SynthConfig.preset(args.preset, **overrides)
     data_dir = Path(args.data_dir or cfg["data_dir"])
     if data_dir.exists() and any(data_dir.iterdir()):
@@ -90,18 +99,30 @@ def cmd_generate(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     if formats:
         from fiu_analytics.synth.export import export_sinks
 
-        sinks, close = export_sinks(Path(args.export_dir or data_dir.parent /
-                                         f"{data_dir.name}-reports"), formats)
+        sinks, close = export_sinks(
+            Path(args.export_dir or data_dir.parent / f"{data_dir.name}-reports"), formats
+        )
     list_path = Path(args.list_path) if args.list_path else data_dir / "designated_list.xml"
     with tqdm(unit=" txn", unit_scale=True, disable=args.quiet or None, file=sys.stderr) as bar:
-        result = generate(sc, Store(data_dir), list_path=list_path, sinks=sinks,
-                          progress=bar.update)
+        result = generate(
+            sc, Store(data_dir), list_path=list_path, sinks=sinks, progress=bar.update
+        )
     if close:
         close()
-    print(json.dumps({"data_dir": str(data_dir), "transactions": result.transactions,
-                      "accounts": result.accounts, "scenarios": result.scenarios,
-                      "seconds": round(result.seconds, 2), "designated_list": str(list_path),
-                      "rate_txn_per_s": round(result.transactions / result.seconds)}, indent=1))
+    print(
+        json.dumps(
+            {
+                "data_dir": str(data_dir),
+                "transactions": result.transactions,
+                "accounts": result.accounts,
+                "scenarios": result.scenarios,
+                "seconds": round(result.seconds, 2),
+                "designated_list": str(list_path),
+                "rate_txn_per_s": round(result.transactions / result.seconds),
+            },
+            indent=1,
+        )
+    )
     return 0
 
 
@@ -109,39 +130,57 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     out_dir = Path(args.out_dir or cfg["out_dir"])
     data_dir = Path(args.data_dir or cfg["data_dir"])
     if not (data_dir / "manifest.json").exists():
-        raise ConfigError(f"{data_dir}: no store here (no manifest.json); pass --data-dir or run "
-                          "`fiu generate` first")
+        raise ConfigError(
+            f"{data_dir}: no store here (no manifest.json); pass --data-dir or run "
+            "`fiu generate` first"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     out_dir.chmod(0o700)
     _prefect_defaults(out_dir)
     from pipelines.monitoring import monitoring_flow
 
-    summary = monitoring_flow(data_dir=str(data_dir), out_dir=str(out_dir), start=args.start,
-                              end=args.end, typologies_dir=args.typologies or
-                              cfg["typologies_dir"], profile=args.profile or cfg["profile"])
+    summary = monitoring_flow(
+        data_dir=str(data_dir),
+        out_dir=str(out_dir),
+        start=args.start,
+        end=args.end,
+        typologies_dir=args.typologies or cfg["typologies_dir"],
+        profile=args.profile or cfg["profile"],
+    )
     print(format_summary(summary))
     return 0
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"Period {summary['period_start']} to {summary['period_end']}: "
-             f"{summary['transactions']:,} transactions, {summary['alerts']} alerts", "",
-             "Alerts per typology:"]
+    lines = [
+        f"Period {summary['period_start']} to {summary['period_end']}: "
+        f"{summary['transactions']:,} transactions, {summary['alerts']} alerts",
+        "",
+        "Alerts per typology:",
+    ]
     for k, v in sorted(summary["alerts_per_typology"].items()):
         lines.append(f"  {k:<28} {v:>6}")
     if summary["recall"]:
-        lines += ["", "Scenario recall against labels (a scenario is found when an alert names "
-                      "one of its core accounts):",
-                  f"  {'label typology':<16} {'scenarios':>9} {'any alert':>10} "
-                  f"{'intended':>9}  intended typologies"]
+        lines += [
+            "",
+            "Scenario recall against labels (a scenario is found when an alert names "
+            "one of its core accounts):",
+            f"  {'label typology':<16} {'scenarios':>9} {'any alert':>10} "
+            f"{'intended':>9}  intended typologies",
+        ]
         for r in summary["recall"]:
             ri = r["recall_intended"]
             ri = None if ri is None or ri != ri else ri  # NaN from pandas means "none"
-            lines.append(f"  {r['typology']:<16} {r['scenarios']:>9} {r['recall_any']:>10.2f} "
-                         f"{'-' if ri is None else f'{ri:.2f}':>9}  "
-                         f"{r['intended_typologies'] or '(none yet)'}")
-    lines += ["", f"Alerts: {summary['alerts_csv']}",
-              f"Summary: {Path(summary['alerts_csv']).parent / 'summary.json'}"]
+            lines.append(
+                f"  {r['typology']:<16} {r['scenarios']:>9} {r['recall_any']:>10.2f} "
+                f"{'-' if ri is None else f'{ri:.2f}':>9}  "
+                f"{r['intended_typologies'] or '(none yet)'}"
+            )
+    lines += [
+        "",
+        f"Alerts: {summary['alerts_csv']}",
+        f"Summary: {Path(summary['alerts_csv']).parent / 'summary.json'}",
+    ]
     return "\n".join(lines)
 
 
@@ -173,9 +212,12 @@ def cmd_store(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     if not store.exists():
         raise ConfigError(f"{store.root}: no store here")
     rng = store.time_range()
-    info = {"root": str(store.root), "batches": len(store.batches()),
-            "time_range": [str(t) for t in rng] if rng else None,
-            "rows": {}}
+    info = {
+        "root": str(store.root),
+        "batches": len(store.batches()),
+        "time_range": [str(t) for t in rng] if rng else None,
+        "rows": {},
+    }
     for b in store.batches():
         for k, v in b["rows"].items():
             info["rows"][k] = info["rows"].get(k, 0) + v
@@ -185,19 +227,28 @@ def cmd_store(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="fiu", description="fiu-analytics: find money flows from human trafficking that "
+        prog="fiu",
+        description="fiu-analytics: find money flows from human trafficking that "
         "finance terrorism. Settings come from --config (or ./fiu.yaml), then options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
     p.add_argument("--config", help="YAML settings file (default: ./fiu.yaml if present)")
     p.add_argument("-v", "--verbose", action="store_true", help="more logging on stderr")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    g = sub.add_parser("generate", help="generate a synthetic world with ground truth",
-                       description="Generate a synthetic FIU dataset straight into a store, "
-                       "optionally also as real-format files (goAML XML, CSV).")
-    g.add_argument("--preset", default="sample", help="size preset: sample, small, 1m, 3m, "
-                   "10m, clean (no scenarios)")
+    g = sub.add_parser(
+        "generate",
+        help="generate a synthetic world with ground truth",
+        description="Generate a synthetic FIU dataset straight into a store, "
+        "optionally also as real-format files (goAML XML, CSV).",
+    )
+    g.add_argument(
+        "--preset",
+        default="sample",
+        help="size preset: sample, small, 1m, 3m, 10m, clean (no scenarios)",
+    )
     g.add_argument("--seed", type=int)
     g.add_argument("--persons", type=int, help="number of persons (overrides the preset)")
     g.add_argument("--days", type=int, help="length of the period in days")
@@ -212,10 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_generate)
 
-    r = sub.add_parser("run", help="run the monitoring flow once (embedded Prefect server)",
-                       description="Score every typology over a period of the store and write "
-                       "alerts.csv and summary.json; prints alerts per typology and recall "
-                       "against labels when the store has labels.")
+    r = sub.add_parser(
+        "run",
+        help="run the monitoring flow once (embedded Prefect server)",
+        description="Score every typology over a period of the store and write "
+        "alerts.csv and summary.json; prints alerts per typology and recall "
+        "against labels when the store has labels.",
+    )
     r.add_argument("--data-dir", help="store to read")
     r.add_argument("--out-dir", help="where alerts.csv and summary.json go")
     r.add_argument("--start", help="first day of the period (default: store's first day)")
@@ -241,8 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     for noisy in ("httpx", "httpcore", "prefect", "uvicorn", "alembic", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:

@@ -31,8 +31,9 @@ def load_period(data_dir: str, start: str | None, end: str | None) -> DetectionI
 
 
 @task
-def score_typologies(data: DetectionInput, typologies_dir: str,
-                     profile: str | None) -> pd.DataFrame:
+def score_typologies(
+    data: DetectionInput, typologies_dir: str, profile: str | None
+) -> pd.DataFrame:
     return detect(data, load_catalog(Path(typologies_dir), profile=profile))
 
 
@@ -43,8 +44,9 @@ def export_alerts(alerts: pd.DataFrame, data: DetectionInput, out_dir: str) -> s
 
 
 @task
-def evaluate_against_labels(alerts: pd.DataFrame, data_dir: str, typologies_dir: str,
-                            profile: str | None) -> list[dict[str, Any]]:
+def evaluate_against_labels(
+    alerts: pd.DataFrame, data_dir: str, typologies_dir: str, profile: str | None
+) -> list[dict[str, Any]]:
     labels = Store(data_dir).read(schema.LABELS)
     if labels.empty:
         return []
@@ -53,19 +55,28 @@ def evaluate_against_labels(alerts: pd.DataFrame, data_dir: str, typologies_dir:
 
 
 @flow(name="fiu-monitoring", log_prints=False)
-def monitoring_flow(data_dir: str, out_dir: str, start: str | None = None,
-                    end: str | None = None, typologies_dir: str = str(DEFAULT_TYPOLOGIES),
-                    profile: str | None = None) -> dict[str, Any]:
+def monitoring_flow(
+    data_dir: str,
+    out_dir: str,
+    start: str | None = None,
+    end: str | None = None,
+    typologies_dir: str = str(DEFAULT_TYPOLOGIES),
+    profile: str | None = None,
+) -> dict[str, Any]:
     """Score every typology over ``[start, end)`` and write ``alerts.csv`` and ``summary.json``
     to ``out_dir``. Returns the summary (counts per typology, recall against labels)."""
     logger = get_run_logger()
     data = load_period(data_dir, start, end)
-    logger.info("loaded %d transactions for %s..%s", len(data.transactions),
-                f"{data.period_start:%Y-%m-%d}", f"{data.period_end:%Y-%m-%d}")
+    logger.info(
+        "loaded %d transactions for %s..%s",
+        len(data.transactions),
+        f"{data.period_start:%Y-%m-%d}",
+        f"{data.period_end:%Y-%m-%d}",
+    )
     alerts = score_typologies(data, typologies_dir, profile)
     csv_path = export_alerts(alerts, data, out_dir)
     recall = evaluate_against_labels(alerts, data_dir, typologies_dir, profile)
-    per_typology = (alerts.groupby("typology_id").size().to_dict() if len(alerts) else {})
+    per_typology = alerts.groupby("typology_id").size().to_dict() if len(alerts) else {}
     summary = {
         "period_start": f"{data.period_start:%Y-%m-%d}",
         "period_end": f"{data.period_end:%Y-%m-%d}",
@@ -81,14 +92,22 @@ def monitoring_flow(data_dir: str, out_dir: str, start: str | None = None,
     logger.info("%d alerts written to %s", len(alerts), csv_path)
     create_table_artifact(
         [{"typology_id": k, "alerts": v} for k, v in summary["alerts_per_typology"].items()],
-        key="alerts-per-typology", description="Alerts per typology (counts only)")
-    lines = [f"# Monitoring run {summary['period_start']} to {summary['period_end']}", "",
-             f"- transactions scored: {summary['transactions']}",
-             f"- alerts: {summary['alerts']}", f"- alert file: `{csv_path}`"]
+        key="alerts-per-typology",
+        description="Alerts per typology (counts only)",
+    )
+    lines = [
+        f"# Monitoring run {summary['period_start']} to {summary['period_end']}",
+        "",
+        f"- transactions scored: {summary['transactions']}",
+        f"- alerts: {summary['alerts']}",
+        f"- alert file: `{csv_path}`",
+    ]
     if recall:
         lines += ["", "| label typology | scenarios | recall (any alert) |", "|---|---|---|"]
-        lines += [f"| {r['typology']} | {r['scenarios']} | {r['recall_any']:.2f} |"
-                  for r in recall]
-    create_markdown_artifact("\n".join(lines), key="monitoring-summary",
-                             description="Counts only; no names or narratives")
+        lines += [f"| {r['typology']} | {r['scenarios']} | {r['recall_any']:.2f} |" for r in recall]
+    create_markdown_artifact(
+        "\n".join(lines),
+        key="monitoring-summary",
+        description="Counts only; no names or narratives",
+    )
     return summary

@@ -14,19 +14,27 @@ from fiu_analytics.store import Store
 
 
 def _txns(days: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "txn_id": [f"T{i}" for i in range(len(days))],
-        "timestamp": pd.to_datetime(days, utc=True, format="ISO8601"),
-        "amount": 10.0, "currency": "USD", "amount_base": 10.0, "channel": "wire",
-        "src_account_key": 1, "dst_account_key": 2,
-    })
+    return pd.DataFrame(
+        {
+            "txn_id": [f"T{i}" for i in range(len(days))],
+            "timestamp": pd.to_datetime(days, utc=True, format="ISO8601"),
+            "amount": 10.0,
+            "currency": "USD",
+            "amount_base": 10.0,
+            "channel": "wire",
+            "src_account_key": 1,
+            "dst_account_key": 2,
+        }
+    )
 
 
 def test_month_partitions_and_range_read(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     with store.batch("test") as b:
-        b.write(schema.TRANSACTIONS, _txns(["2025-01-05", "2025-01-31T23:59:59", "2025-02-01",
-                                            "2025-03-15", "2025-04-01"]))
+        b.write(
+            schema.TRANSACTIONS,
+            _txns(["2025-01-05", "2025-01-31T23:59:59", "2025-02-01", "2025-03-15", "2025-04-01"]),
+        )
     months = sorted(p.parent.name for p in store.files(schema.TRANSACTIONS))
     assert months == ["month=2025-01", "month=2025-02", "month=2025-03", "month=2025-04"]
     feb_mar = store.files(schema.TRANSACTIONS, "2025-02-01", "2025-04-01")
@@ -44,7 +52,7 @@ def test_partition_pruning_never_opens_other_months(tmp_path: Path) -> None:
     (jan,) = store.files(schema.TRANSACTIONS, "2025-01-01", "2025-02-01")
     jan.write_bytes(b"not parquet")
     assert list(store.read_transactions("2025-02-01", "2025-03-01")["txn_id"]) == ["T1"]
-    with pytest.raises(Exception, match="(?i)parquet|magic|invalid"):
+    with pytest.raises(Exception, match=r"(?i)parquet|magic|invalid"):
         store.read_transactions("2025-01-01", "2025-03-01")
 
 
@@ -95,7 +103,7 @@ def test_manifest_records_rows_and_is_valid_json(tmp_path: Path) -> None:
 def test_corrupt_manifest_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "manifest.json").write_text("{oops")
-    with pytest.raises(StoreError, match="manifest.json: manifest is not valid JSON"):
+    with pytest.raises(StoreError, match=r"manifest\.json: manifest is not valid JSON"):
         Store(tmp_path / "s").batches()
 
 

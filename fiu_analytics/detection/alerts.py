@@ -32,15 +32,31 @@ from pathlib import Path
 import pandas as pd
 
 ALERT_CSV_COLUMNS = [
-    "alert_id", "typology_id", "typology_version", "typology_title", "level", "subject",
-    "subject_account_key", "score", "rank", "indicators", "total_amount", "evidence_txn_count",
-    "counterparties", "countries", "evidence_txn_ids", "path", "period_start", "period_end",
+    "alert_id",
+    "typology_id",
+    "typology_version",
+    "typology_title",
+    "level",
+    "subject",
+    "subject_account_key",
+    "score",
+    "rank",
+    "indicators",
+    "total_amount",
+    "evidence_txn_count",
+    "counterparties",
+    "countries",
+    "evidence_txn_ids",
+    "path",
+    "period_start",
+    "period_end",
     "status",
 ]
 
 
-def alert_table(alerts: pd.DataFrame, transactions: pd.DataFrame,
-                accounts: pd.DataFrame) -> pd.DataFrame:
+def alert_table(
+    alerts: pd.DataFrame, transactions: pd.DataFrame, accounts: pd.DataFrame
+) -> pd.DataFrame:
     """Alerts enriched with evidence totals and account ids, in the CSV column order."""
     if alerts.empty:
         return pd.DataFrame(columns=ALERT_CSV_COLUMNS)
@@ -50,21 +66,27 @@ def alert_table(alerts: pd.DataFrame, transactions: pd.DataFrame,
     for a in alerts.itertuples(index=False):
         ev = tx.loc[tx.index.intersection(a.evidence_txn_ids)]
         subj = a.subject_account_key
-        other = pd.concat([ev.loc[ev["src_account_key"] != subj, "src_account_key"],
-                           ev.loc[ev["dst_account_key"] != subj, "dst_account_key"]])
+        other = pd.concat(
+            [
+                ev.loc[ev["src_account_key"] != subj, "src_account_key"],
+                ev.loc[ev["dst_account_key"] != subj, "dst_account_key"],
+            ]
+        )
         countries = sorted(set(ev["src_country"].dropna()) | set(ev["dst_country"].dropna()))
-        rows.append({
-            "total_amount": round(float(ev["amount_base"].sum()), 2),
-            "evidence_txn_count": len(a.evidence_txn_ids),
-            "counterparties": int(other.nunique()),
-            "countries": ";".join(countries),
-        })
+        rows.append(
+            {
+                "total_amount": round(float(ev["amount_base"].sum()), 2),
+                "evidence_txn_count": len(a.evidence_txn_ids),
+                "counterparties": int(other.nunique()),
+                "countries": ";".join(countries),
+            }
+        )
     out = alerts.reset_index(drop=True).join(pd.DataFrame(rows))
     out["subject"] = out["subject_account_key"].map(ids)
     out["rank"] = out["score"].rank(method="first", ascending=False).astype(int)
     out["evidence_txn_ids"] = out["evidence_txn_ids"].map(";".join)
-    out["path"] = out["path"] if "path" in out else ""
-    out["status"] = out["status"] if "status" in out else "new"
+    out["path"] = out.get("path", "")
+    out["status"] = out.get("status", "new")
     for c in ("period_start", "period_end"):
         out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
     out["score"] = out["score"].round(4)

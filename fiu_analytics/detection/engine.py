@@ -18,20 +18,31 @@ from fiu_analytics.detection.typology import Typology
 from fiu_analytics.indicators import DetectionInput, get_indicator
 
 ALERT_FRAME_COLUMNS = [
-    "alert_id", "typology_id", "typology_version", "typology_title", "level",
-    "subject_account_key", "score", "indicators", "evidence_txn_ids", "period_start",
+    "alert_id",
+    "typology_id",
+    "typology_version",
+    "typology_title",
+    "level",
+    "subject_account_key",
+    "score",
+    "indicators",
+    "evidence_txn_ids",
+    "period_start",
     "period_end",
 ]
 
 
-def alert_id(typology_id: str, subject: int, period_start: pd.Timestamp,
-             period_end: pd.Timestamp) -> str:
+def alert_id(
+    typology_id: str, subject: int, period_start: pd.Timestamp, period_end: pd.Timestamp
+) -> str:
     """Stable alert id: the same typology, subject and period always give the same id."""
     raw = f"{typology_id}|{subject}|{period_start:%Y-%m-%d}|{period_end:%Y-%m-%d}"
     return "AL-" + hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
-def run_indicators(data: DetectionInput, typologies: Iterable[Typology]) -> dict[tuple, pd.DataFrame]:
+def run_indicators(
+    data: DetectionInput, typologies: Iterable[Typology]
+) -> dict[tuple, pd.DataFrame]:
     """Each distinct (indicator, params) once; keyed by (id, frozen params)."""
     results: dict[tuple, pd.DataFrame] = {}
     for t in typologies:
@@ -42,8 +53,10 @@ def run_indicators(data: DetectionInput, typologies: Iterable[Typology]) -> dict
     return results
 
 
-def score_typology(t: Typology, results: dict[tuple, pd.DataFrame],
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def score_typology(
+    t: Typology,
+    results: dict[tuple, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per subject weighted score, and the indicator rows that contributed to it."""
     parts = []
     total_w = sum(u.weight for u in t.indicators)
@@ -73,21 +86,34 @@ def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame
         by_acct = {k: g for k, g in fired.groupby("account_key")}
         for acct, sc in zip(hit["account_key"], hit["score"], strict=True):
             g = by_acct[acct]
-            inds = "; ".join(f"{i}={v:g} ({r})" for i, v, r in
-                             zip(g["indicator"], g["value"], g["reason"], strict=True))
+            inds = "; ".join(
+                f"{i}={v:g} ({r})"
+                for i, v, r in zip(g["indicator"], g["value"], g["reason"], strict=True)
+            )
             evidence: list[str] = []
             for ev in g["evidence_txn_ids"]:
                 evidence.extend(x for x in ev if x not in evidence)
-            rows.append({
-                "alert_id": alert_id(t.id, int(acct), data.period_start, data.period_end),
-                "typology_id": t.id, "typology_version": t.version, "typology_title": t.title,
-                "level": t.level, "subject_account_key": int(acct), "score": float(sc),
-                "indicators": inds, "evidence_txn_ids": evidence,
-                "period_start": data.period_start, "period_end": data.period_end,
-            })
+            rows.append(
+                {
+                    "alert_id": alert_id(t.id, int(acct), data.period_start, data.period_end),
+                    "typology_id": t.id,
+                    "typology_version": t.version,
+                    "typology_title": t.title,
+                    "level": t.level,
+                    "subject_account_key": int(acct),
+                    "score": float(sc),
+                    "indicators": inds,
+                    "evidence_txn_ids": evidence,
+                    "period_start": data.period_start,
+                    "period_end": data.period_end,
+                }
+            )
     if not rows:
         return pd.DataFrame(columns=ALERT_FRAME_COLUMNS)
     out = pd.DataFrame(rows, columns=ALERT_FRAME_COLUMNS)
     out["score"] = out["score"].astype(np.float64)
-    return out.sort_values(["score", "typology_id", "subject_account_key"],
-                           ascending=[False, True, True], ignore_index=True)
+    return out.sort_values(
+        ["score", "typology_id", "subject_account_key"],
+        ascending=[False, True, True],
+        ignore_index=True,
+    )

@@ -9,17 +9,20 @@ import pandas as pd
 from fiu_analytics import schema
 from fiu_analytics.errors import StoreError
 from fiu_analytics.indicators import DetectionInput
-from fiu_analytics.store import Store
 from fiu_analytics.reference import country_reference
+from fiu_analytics.store import Store
 
 
-def resolve_period(store: Store, start: Any = None, end: Any = None
-                   ) -> tuple[pd.Timestamp, pd.Timestamp]:
+def resolve_period(
+    store: Store, start: Any = None, end: Any = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """``[start, end)`` in UTC; missing bounds default to the store's first and last day."""
     rng = store.time_range()
     if rng is None:
-        raise StoreError(f"{store.root}: the store holds no transactions; run `fiu generate` or "
-                         "`fiu ingest` first")
+        raise StoreError(
+            f"{store.root}: the store holds no transactions; run `fiu generate` or "
+            "`fiu ingest` first"
+        )
     lo = pd.Timestamp(start, tz="UTC") if start else rng[0].normalize()
     hi = pd.Timestamp(end, tz="UTC") if end else rng[1].normalize() + pd.Timedelta(days=1)
     if hi <= lo:

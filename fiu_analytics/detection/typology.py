@@ -35,8 +35,19 @@ from fiu_analytics.indicators import get_indicator
 
 STATUSES = ("experimental", "test", "stable", "deprecated")
 LEVELS = ("informational", "low", "medium", "high", "critical")
-REQUIRED = ("id", "version", "title", "status", "description", "references", "falsepositives",
-            "level", "subject", "indicators", "threshold")
+REQUIRED = (
+    "id",
+    "version",
+    "title",
+    "status",
+    "description",
+    "references",
+    "falsepositives",
+    "level",
+    "subject",
+    "indicators",
+    "threshold",
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,10 @@ def parse_typology(doc: Any, where: str) -> Typology:
         at = f"{where}: indicators[{i}]"
         if not isinstance(u, dict) or "id" not in u:
             raise TypologyError(f"{at}: expected a mapping with an 'id'")
-        spec = get_indicator(u["id"])
+        try:
+            spec = get_indicator(u["id"])
+        except TypologyError as exc:
+            raise TypologyError(f"{at}: {exc}") from None
         weight = u.get("weight", 1.0)
         if not isinstance(weight, (int, float)) or weight <= 0:
             raise TypologyError(f"{at}: weight {weight!r}; expected a positive number")
@@ -101,12 +115,19 @@ def parse_typology(doc: Any, where: str) -> Typology:
         uses.append(IndicatorUse(u["id"], float(weight), dict(params)))
     known = set(REQUIRED) | {"labels"}
     return Typology(
-        id=str(doc["id"]), version=str(doc["version"]), title=str(doc["title"]),
-        status=doc["status"], description=str(doc["description"]),
+        id=str(doc["id"]),
+        version=str(doc["version"]),
+        title=str(doc["title"]),
+        status=doc["status"],
+        description=str(doc["description"]),
         references=tuple(map(str, doc["references"])),
-        falsepositives=tuple(map(str, doc["falsepositives"])), level=doc["level"],
-        subject=doc["subject"], indicators=tuple(uses), threshold=float(thr),
-        labels=tuple(map(str, doc.get("labels", []))), path=where,
+        falsepositives=tuple(map(str, doc["falsepositives"])),
+        level=doc["level"],
+        subject=doc["subject"],
+        indicators=tuple(uses),
+        threshold=float(thr),
+        labels=tuple(map(str, doc.get("labels", []))),
+        path=where,
         extra={k: v for k, v in doc.items() if k not in known},
     )
 
@@ -119,8 +140,9 @@ def load_typology(path: Path) -> Typology:
     return parse_typology(doc, str(path))
 
 
-def load_catalog(folder: Path, profile: str | None = None,
-                 include_deprecated: bool = False) -> list[Typology]:
+def load_catalog(
+    folder: Path, profile: str | None = None, include_deprecated: bool = False
+) -> list[Typology]:
     """All typologies in ``folder`` (``*.yaml``, not ``profiles/`` or ``deprecated/``), with a
     jurisdiction profile's parameter overrides applied. Ids must be unique."""
     folder = Path(folder)

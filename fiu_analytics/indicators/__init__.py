@@ -14,5 +14,12 @@ from fiu_analytics.indicators.base import (
     indicator,
 )
 
-__all__ = ["INDICATORS", "RESULT_COLUMNS", "DetectionInput", "IndicatorSpec", "Param",
-           "get_indicator", "indicator"]
+__all__ = [
+    "INDICATORS",
+    "RESULT_COLUMNS",
+    "DetectionInput",
+    "IndicatorSpec",
+    "Param",
+    "get_indicator",
+    "indicator",
+]

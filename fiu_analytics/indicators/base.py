@@ -38,14 +38,20 @@ class Param:
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.type) or isinstance(value, bool) != (self.type is bool):
-            raise TypologyError(f"{where}: indicator {indicator} parameter '{name}' got "
-                                f"{value!r}; expected {self.type.__name__}")
+            raise TypologyError(
+                f"{where}: indicator {indicator} parameter '{name}' got "
+                f"{value!r}; expected {self.type.__name__}"
+            )
         if self.min is not None and value < self.min:
-            raise TypologyError(f"{where}: indicator {indicator} parameter '{name}' got "
-                                f"{value!r}; expected >= {self.min}")
+            raise TypologyError(
+                f"{where}: indicator {indicator} parameter '{name}' got "
+                f"{value!r}; expected >= {self.min}"
+            )
         if self.max is not None and value > self.max:
-            raise TypologyError(f"{where}: indicator {indicator} parameter '{name}' got "
-                                f"{value!r}; expected <= {self.max}")
+            raise TypologyError(
+                f"{where}: indicator {indicator} parameter '{name}' got "
+                f"{value!r}; expected <= {self.max}"
+            )
         return value
 
 
@@ -69,8 +75,9 @@ class DetectionInput:
     def ts_seconds(self) -> np.ndarray:
         """Transaction times as int64 seconds since the epoch (cached)."""
         if "ts_s" not in self.cache:
-            self.cache["ts_s"] = (self.transactions["timestamp"].to_numpy(dtype="datetime64[s]")
-                                  .astype(np.int64))
+            self.cache["ts_s"] = (
+                self.transactions["timestamp"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+            )
         return self.cache["ts_s"]
 
 
@@ -89,10 +96,13 @@ class IndicatorSpec:
         params = dict(params or {})
         unknown = set(params) - set(self.params)
         if unknown:
-            raise TypologyError(f"{where}: indicator {self.id} has no parameter(s) "
-                                f"{sorted(unknown)}; expected some of {sorted(self.params)}")
-        return {k: p.check(self.id, k, params.get(k, p.default), where)
-                for k, p in self.params.items()}
+            raise TypologyError(
+                f"{where}: indicator {self.id} has no parameter(s) "
+                f"{sorted(unknown)}; expected some of {sorted(self.params)}"
+            )
+        return {
+            k: p.check(self.id, k, params.get(k, p.default), where) for k, p in self.params.items()
+        }
 
     def __call__(self, data: DetectionInput, **params: Any) -> pd.DataFrame:
         out = self.func(data, **self.resolve(params))
@@ -126,11 +136,15 @@ def get_indicator(id: str) -> IndicatorSpec:
 
 
 def empty_result() -> pd.DataFrame:
-    return pd.DataFrame({"account_key": pd.Series(dtype="int64"),
-                         "value": pd.Series(dtype="float64"),
-                         "score": pd.Series(dtype="float64"),
-                         "reason": pd.Series(dtype="object"),
-                         "evidence_txn_ids": pd.Series(dtype="object")})
+    return pd.DataFrame(
+        {
+            "account_key": pd.Series(dtype="int64"),
+            "value": pd.Series(dtype="float64"),
+            "score": pd.Series(dtype="float64"),
+            "reason": pd.Series(dtype="object"),
+            "evidence_txn_ids": pd.Series(dtype="object"),
+        }
+    )
 
 
 def ramp(value: np.ndarray | pd.Series, low: float, high: float) -> np.ndarray:
@@ -140,8 +154,9 @@ def ramp(value: np.ndarray | pd.Series, low: float, high: float) -> np.ndarray:
     return np.where(v < low, 0.0, np.clip(0.5 + 0.5 * (v - low) / span, 0.5, 1.0))
 
 
-def window_counts(group: np.ndarray, ts: np.ndarray, window_s: int,
-                  weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def window_counts(
+    group: np.ndarray, ts: np.ndarray, window_s: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Trailing-window counts and sums per row, for rows sorted by (group, ts).
 
     For each row i returns the index of the first row of the same group within

@@ -44,12 +44,19 @@ class DesignatedRecord:
         return " ".join(self.name_parts)
 
 
-def build_designated_list(rng: np.random.Generator, n_individuals: int = 24,
-                          n_entities: int = 8) -> list[DesignatedRecord]:
+def build_designated_list(
+    rng: np.random.Generator, n_individuals: int = 24, n_entities: int = 8
+) -> list[DesignatedRecord]:
     """Fictional list records; deterministic for the generator's ``rng``."""
     out: list[DesignatedRecord] = []
-    nat = [("Syrian Arab Republic", "SY"), ("Iraq", "IQ"), ("Somalia", "SO"),
-           ("Afghanistan", "AF"), ("Yemen", "YE"), ("Nigeria", "NG")]
+    nat = [
+        ("Syrian Arab Republic", "SY"),
+        ("Iraq", "IQ"),
+        ("Somalia", "SO"),
+        ("Afghanistan", "AF"),
+        ("Yemen", "YE"),
+        ("Nigeria", "NG"),
+    ]
     for i in range(n_individuals):
         regime, prefix = REGIMES[i % len(REGIMES)]
         g = names.TRANSLIT_GROUPS[int(rng.integers(len(names.TRANSLIT_GROUPS)))]
@@ -64,13 +71,18 @@ def build_designated_list(rng: np.random.Generator, n_individuals: int = 24,
         year = int(rng.integers(1965, 1995))
         exact = rng.random() < 0.6
         rec = DesignatedRecord(
-            reference_number=f"{prefix}i.{900 + i:03d}", dataid=str(7_000_000 + i),
-            record_type="individual", list_type=regime, name_parts=parts,
+            reference_number=f"{prefix}i.{900 + i:03d}",
+            dataid=str(7_000_000 + i),
+            record_type="individual",
+            list_type=regime,
+            name_parts=parts,
             aliases=[(alias_good, "Good"), (alias_low, "Low")],
             birth_date=f"{year}-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d}"
-            if exact else None,
+            if exact
+            else None,
             birth_year_range=None if exact else (year - 2, year + 2),
-            nationality=nationality, nationality_code=code,
+            nationality=nationality,
+            nationality_code=code,
             document=f"Passport:{code}{int(rng.integers(10**6, 10**7))}",
             listed_on=f"{int(rng.integers(2012, 2024))}-{int(rng.integers(1, 13)):02d}-15",
             comments="Fictional record for synthetic data. Not a real listing.",
@@ -78,21 +90,29 @@ def build_designated_list(rng: np.random.Generator, n_individuals: int = 24,
         # the party in transactions: yet another spelling, a prefix variant, other token order
         given_var = str(rng.choice(g[1:])) if len(g) > 1 else listed_given
         fam_var = names.prefix_variant(family, rng)
-        rec.variant = (f"{fam_var} {given_var} {father}" if rng.random() < 0.3
-                       else f"{given_var} {father} {fam_var}")
+        rec.variant = (
+            f"{fam_var} {given_var} {father}"
+            if rng.random() < 0.3
+            else f"{given_var} {father} {fam_var}"
+        )
         out.append(rec)
     for j in range(n_entities):
         regime, prefix = REGIMES[j % len(REGIMES)]
         w = names.DESIGNATED_ENTITY_WORDS[j % len(names.DESIGNATED_ENTITY_WORDS)]
-        kind = ["Charitable Foundation", "Exchange Company", "Relief Committee",
-                "Trading Hawala"][j % 4]
+        kind = ["Charitable Foundation", "Exchange Company", "Relief Committee", "Trading Hawala"][
+            j % 4
+        ]
         primary = f"{w.upper()} {kind.upper()}"
         nationality, code = nat[int(rng.integers(len(nat)))]
         rec = DesignatedRecord(
-            reference_number=f"{prefix}e.{900 + j:03d}", dataid=str(7_100_000 + j),
-            record_type="entity", list_type=regime, name_parts=[primary],
+            reference_number=f"{prefix}e.{900 + j:03d}",
+            dataid=str(7_100_000 + j),
+            record_type="entity",
+            list_type=regime,
+            name_parts=[primary],
             aliases=[(f"Al-{w} {kind}", "Good"), (f"{w} Org", "Low")],
-            nationality=nationality, nationality_code=code,
+            nationality=nationality,
+            nationality_code=code,
             listed_on=f"{int(rng.integers(2012, 2024))}-06-01",
             comments=f"Fictional record. Associated with {out[j].reference_number}.",
         )
@@ -105,14 +125,21 @@ def designations_frame(records: list[DesignatedRecord]) -> pd.DataFrame:
     """Rows of the ``designations`` table: one per name (primary, then aliases)."""
     rows = []
     for r in records:
-        births = r.birth_date or (f"{r.birth_year_range[0]}-{r.birth_year_range[1]}"
-                                  if r.birth_year_range else None)
-        base = {"reference_number": r.reference_number, "dataid": r.dataid,
-                "list_type": r.list_type, "record_type": r.record_type, "birth_dates": births,
-                "nationalities": r.nationality, "documents": r.document,
-                "listed_on": r.listed_on, "comments": r.comments}
-        rows.append({**base, "name": r.primary_name, "name_kind": "primary",
-                     "alias_quality": None})
+        births = r.birth_date or (
+            f"{r.birth_year_range[0]}-{r.birth_year_range[1]}" if r.birth_year_range else None
+        )
+        base = {
+            "reference_number": r.reference_number,
+            "dataid": r.dataid,
+            "list_type": r.list_type,
+            "record_type": r.record_type,
+            "birth_dates": births,
+            "nationalities": r.nationality,
+            "documents": r.document,
+            "listed_on": r.listed_on,
+            "comments": r.comments,
+        }
+        rows.append({**base, "name": r.primary_name, "name_kind": "primary", "alias_quality": None})
         for alias, quality in r.aliases:
             rows.append({**base, "name": alias, "name_kind": "alias", "alias_quality": quality})
     return pd.DataFrame(rows)
@@ -121,8 +148,12 @@ def designations_frame(records: list[DesignatedRecord]) -> pd.DataFrame:
 def write_un_xml(records: list[DesignatedRecord], path: Path, generated: str) -> None:
     """Write the records as a UN Consolidated List XML file (the real list's element names)."""
     root = etree.Element("CONSOLIDATED_LIST", dateGenerated=generated)
-    root.addprevious(etree.Comment(" SYNTHETIC list generated by fiu-analytics: fictional "
-                                   "names, never for screening real customers. "))
+    root.addprevious(
+        etree.Comment(
+            " SYNTHETIC list generated by fiu-analytics: fictional "
+            "names, never for screening real customers. "
+        )
+    )
     inds = etree.SubElement(root, "INDIVIDUALS")
     ents = etree.SubElement(root, "ENTITIES")
 
@@ -137,8 +168,9 @@ def write_un_xml(records: list[DesignatedRecord], path: Path, generated: str) ->
         el = sub(inds if ind else ents, "INDIVIDUAL" if ind else "ENTITY")
         sub(el, "DATAID", r.dataid)
         sub(el, "VERSIONNUM", "1")
-        for tag, part in zip(["FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME"],
-                             r.name_parts, strict=False):
+        for tag, part in zip(
+            ["FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME"], r.name_parts, strict=False
+        ):
             sub(el, tag, part)
         sub(el, "UN_LIST_TYPE", r.list_type)
         sub(el, "REFERENCE_NUMBER", r.reference_number)
@@ -170,5 +202,6 @@ def write_un_xml(records: list[DesignatedRecord], path: Path, generated: str) ->
                 sub(d, "TYPE_OF_DOCUMENT", doc_type)
                 sub(d, "NUMBER", number)
     path.parent.mkdir(parents=True, exist_ok=True)
-    etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="UTF-8",
-                                  pretty_print=True)
+    etree.ElementTree(root).write(
+        str(path), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )

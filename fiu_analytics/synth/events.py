@@ -12,8 +12,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-STRING_COLS = ("channel", "city", "mcc", "merchant", "narrative", "purpose_code",
-               "reporter_id", "src_country", "dst_country")
+STRING_COLS = (
+    "channel",
+    "city",
+    "mcc",
+    "merchant",
+    "narrative",
+    "purpose_code",
+    "reporter_id",
+    "src_country",
+    "dst_country",
+)
 NUMERIC_COLS = ("src", "dst", "ts", "amount", "label", "conductor")
 
 
@@ -24,8 +33,18 @@ class Events:
         self.chunks: list[dict[str, Any]] = []
         self.n = 0
 
-    def add(self, src: Any, dst: Any, ts_us: Any, amount: Any, channel: Any, *,
-            label: Any = -1, conductor: Any = -1, **strings: Any) -> np.ndarray:
+    def add(
+        self,
+        src: Any,
+        dst: Any,
+        ts_us: Any,
+        amount: Any,
+        channel: Any,
+        *,
+        label: Any = -1,
+        conductor: Any = -1,
+        **strings: Any,
+    ) -> np.ndarray:
         """Add rows; returns their positions (row numbers within this collection).
 
         Accounts are world account indices; ``conductor`` is a world party index (-1: none).
@@ -69,17 +88,20 @@ class Events:
             if v is None:
                 parts.append(pa.nulls(n, pa.string()))
             elif isinstance(v, str):
-                parts.append(pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [v])
-                             .cast(pa.string()))
+                parts.append(
+                    pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [v]).cast(pa.string())
+                )
             else:
                 arr = np.asarray(v)
                 if arr.dtype == object:
                     parts.append(pa.array(arr, pa.string(), from_pandas=True))
                 else:
                     uniq, inv = np.unique(arr, return_inverse=True)
-                    parts.append(pa.DictionaryArray.from_arrays(inv.astype(np.int32),
-                                                                pa.array(uniq.astype(str)))
-                                 .cast(pa.string()))
+                    parts.append(
+                        pa.DictionaryArray.from_arrays(
+                            inv.astype(np.int32), pa.array(uniq.astype(str))
+                        ).cast(pa.string())
+                    )
         if not parts:
             return pa.array([], pa.string())
         return pa.concat_arrays(parts)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ class SynthConfig:
     """Overrides per typology code, e.g. ``{"NX-04": 10, "HTSE": 0}``."""
     chunk_rows: int = 600_000
 
-    PRESETS = {
+    PRESETS: ClassVar[dict[str, dict[str, int]]] = {
         "sample": {"n_persons": 900, "days": 92, "scenarios_per_typology": 3},
         "small": {"n_persons": 3000, "days": 120, "scenarios_per_typology": 5},
         "1m": {"n_persons": 7000, "days": 180, "scenarios_per_typology": 20},
@@ -72,8 +72,10 @@ class SynthConfig:
     def counts(self) -> dict[str, int]:
         unknown = set(self.scenario_mix) - set(SCENARIOS)
         if unknown:
-            raise ConfigError(f"scenario_mix names unknown typologies {sorted(unknown)}; "
-                              f"expected codes from {sorted(SCENARIOS)}")
+            raise ConfigError(
+                f"scenario_mix names unknown typologies {sorted(unknown)}; "
+                f"expected codes from {sorted(SCENARIOS)}"
+            )
         return {t: self.scenario_mix.get(t, self.scenarios_per_typology) for t in SCENARIOS}
 
     def validate(self) -> None:
@@ -128,8 +130,15 @@ def build_world(cfg: SynthConfig) -> tuple[World, Events, list[tuple[str, str, s
             rng = np.random.default_rng(next(seeds))
             latest = max(0, cfg.days - spec.duration_days - 1)
             day0 = int(rng.integers(0, latest + 1))
-            ctx = ScenarioContext(world, rng, f"SC-{typology}-{k + 1:03d}", typology,
-                                  start_us + day0 * DAY_US, events, txn_labels)
+            ctx = ScenarioContext(
+                world,
+                rng,
+                f"SC-{typology}-{k + 1:03d}",
+                typology,
+                start_us + day0 * DAY_US,
+                events,
+                txn_labels,
+            )
             spec.func(ctx)
             roles.extend(ctx.roles)
     world.finalize()
@@ -138,9 +147,20 @@ def build_world(cfg: SynthConfig) -> tuple[World, Events, list[tuple[str, str, s
 
 def _events_table(world: World, ev: Events) -> pa.Table:
     cols = {n: ev.column(n) for n in ("src", "dst", "ts", "amount", "label", "conductor")}
-    strings = {n: ev.column(n) for n in ("channel", "city", "mcc", "merchant", "narrative",
-                                          "purpose_code", "reporter_id", "src_country",
-                                          "dst_country")}
+    strings = {
+        n: ev.column(n)
+        for n in (
+            "channel",
+            "city",
+            "mcc",
+            "merchant",
+            "narrative",
+            "purpose_code",
+            "reporter_id",
+            "src_country",
+            "dst_country",
+        )
+    }
     return pa.table({**{k: pa.array(v) for k, v in cols.items()}, **strings})
 
 
@@ -153,7 +173,9 @@ def _to_transactions(world: World, tbl: pa.Table, window_no: int, t0: int) -> pa
     seq = np.arange(n)
     txn_id = pc.binary_join_element_wise(
         pa.array(np.full(n, f"T{month}W{window_no:03d}")),
-        pc.utf8_lpad(pa.array(seq.astype(str)), 7, "0"), "-")
+        pc.utf8_lpad(pa.array(seq.astype(str)), 7, "0"),
+        "-",
+    )
     src = np.asarray(tbl.column("src"))
     dst = np.asarray(tbl.column("dst"))
     inst_code = np.array([i.code for i in world.institutions])
@@ -165,38 +187,45 @@ def _to_transactions(world: World, tbl: pa.Table, window_no: int, t0: int) -> pa
     reporter_arr = pc.if_else(pc.is_null(given), pa.array(reporter), given)
     report_id = pc.binary_join_element_wise(reporter_arr, pa.array(np.full(n, month)), "-")
     cond = np.asarray(tbl.column("conductor"))
-    conductor = pa.array(np.where(cond >= 0, world.party_ids[np.maximum(cond, 0)], None),
-                         pa.string(), mask=cond < 0)
+    conductor = pa.array(
+        np.where(cond >= 0, world.party_ids[np.maximum(cond, 0)], None), pa.string(), mask=cond < 0
+    )
     amount = tbl.column("amount")
-    return pa.table({
-        "txn_id": txn_id,
-        "timestamp": pa.array(np.asarray(tbl.column("ts")), pa.timestamp("us", tz="UTC")),
-        "amount": amount,
-        "currency": pa.array(np.full(n, "USD")),
-        "amount_base": amount,
-        "channel": tbl.column("channel"),
-        "src_account_key": pa.array(world.account_key[src]),
-        "dst_account_key": pa.array(world.account_key[dst]),
-        "src_country": tbl.column("src_country"),
-        "dst_country": tbl.column("dst_country"),
-        "city": tbl.column("city"),
-        "mcc": tbl.column("mcc"),
-        "merchant": tbl.column("merchant"),
-        "narrative": tbl.column("narrative"),
-        "purpose_code": tbl.column("purpose_code"),
-        "conductor_party_id": conductor,
-        "reporter_id": reporter_arr,
-        "report_id": report_id,
-        "label": tbl.column("label"),
-    })
+    return pa.table(
+        {
+            "txn_id": txn_id,
+            "timestamp": pa.array(np.asarray(tbl.column("ts")), pa.timestamp("us", tz="UTC")),
+            "amount": amount,
+            "currency": pa.array(np.full(n, "USD")),
+            "amount_base": amount,
+            "channel": tbl.column("channel"),
+            "src_account_key": pa.array(world.account_key[src]),
+            "dst_account_key": pa.array(world.account_key[dst]),
+            "src_country": tbl.column("src_country"),
+            "dst_country": tbl.column("dst_country"),
+            "city": tbl.column("city"),
+            "mcc": tbl.column("mcc"),
+            "merchant": tbl.column("merchant"),
+            "narrative": tbl.column("narrative"),
+            "purpose_code": tbl.column("purpose_code"),
+            "conductor_party_id": conductor,
+            "reporter_id": reporter_arr,
+            "report_id": report_id,
+            "label": tbl.column("label"),
+        }
+    )
 
 
 ChunkSink = Callable[[World, pa.Table], None]
 
 
-def generate(cfg: SynthConfig, store: Store, list_path: Path | None = None,
-             sinks: list[ChunkSink] | None = None,
-             progress: Callable[[int], None] | None = None) -> GenerationResult:
+def generate(
+    cfg: SynthConfig,
+    store: Store,
+    list_path: Path | None = None,
+    sinks: list[ChunkSink] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> GenerationResult:
     """Generate a world into ``store`` (one batch). ``sinks`` receive each window's canonical
     transactions (for real-format exports); ``list_path`` receives the UN-format list."""
     t_start = time.perf_counter()
@@ -226,9 +255,16 @@ def generate(cfg: SynthConfig, store: Store, list_path: Path | None = None,
             hit = np.flatnonzero(lab >= 0)
             if len(hit):
                 rows = label_arr[lab[hit]]
-                label_frames.append(pd.DataFrame({
-                    "scenario_id": rows[:, 0], "typology": rows[:, 1], "stage": rows[:, 2],
-                    "txn_id": np.asarray(txns.column("txn_id").take(pa.array(hit)))}))
+                label_frames.append(
+                    pd.DataFrame(
+                        {
+                            "scenario_id": rows[:, 0],
+                            "typology": rows[:, 1],
+                            "stage": rows[:, 2],
+                            "txn_id": np.asarray(txns.column("txn_id").take(pa.array(hit))),
+                        }
+                    )
+                )
             txns = txns.drop_columns(["label"])
             batch.write(schema.TRANSACTIONS, txns)
             for sink in sinks or []:
@@ -239,16 +275,25 @@ def generate(cfg: SynthConfig, store: Store, list_path: Path | None = None,
         assert world.account_key is not None
         role_df = pd.DataFrame(roles, columns=["scenario_id", "typology", "acc", "role", "is_core"])
         role_df["account_key"] = world.account_key[role_df["acc"].to_numpy(dtype=np.int64)]
-        labels = pd.concat([role_df.drop(columns="acc")] + label_frames, ignore_index=True)
+        labels = pd.concat([role_df.drop(columns="acc"), *label_frames], ignore_index=True)
         labels["source"] = "synthetic"
         batch.write(schema.LABELS, labels)
-        batch.counts = {"stored": {"transactions": n_txn}, "quarantined": 0, "duplicates": 0,
-                        "config": asdict_short(cfg)}
+        batch.counts = {
+            "stored": {"transactions": n_txn},
+            "quarantined": 0,
+            "duplicates": 0,
+            "config": asdict_short(cfg),
+        }
     return GenerationResult(
-        transactions=n_txn, accounts=world.n_accounts, parties=len(world.parties),
+        transactions=n_txn,
+        accounts=world.n_accounts,
+        parties=len(world.parties),
         scenarios=int(role_df["scenario_id"].nunique()) if len(role_df) else 0,
-        label_rows=len(labels), seconds=time.perf_counter() - t_start,
-        batch_id=batch.batch_id, files=files)
+        label_rows=len(labels),
+        seconds=time.perf_counter() - t_start,
+        batch_id=batch.batch_id,
+        files=files,
+    )
 
 
 def asdict_short(cfg: SynthConfig) -> dict[str, Any]:

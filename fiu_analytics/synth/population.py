@@ -47,20 +47,39 @@ PERSON_MIX = {
 
 # (mcc, label, weight for ordinary spend)
 MCCS = [
-    ("5411", "Grocery", 30), ("5812", "Restaurant", 12), ("5814", "Fast Food", 12),
-    ("5541", "Gas Station", 10), ("5912", "Pharmacy", 5), ("5651", "Clothing", 5),
-    ("4814", "Telecom", 3), ("5813", "Bar", 3), ("7230", "Beauty Salon", 3),
-    ("4121", "Taxi", 4), ("7011", "Hotel", 1), ("4511", "Airline", 1), ("4131", "Bus Lines", 1),
-    ("7311", "Online Classifieds", 1), ("5999", "Online Marketplace", 8),
+    ("5411", "Grocery", 30),
+    ("5812", "Restaurant", 12),
+    ("5814", "Fast Food", 12),
+    ("5541", "Gas Station", 10),
+    ("5912", "Pharmacy", 5),
+    ("5651", "Clothing", 5),
+    ("4814", "Telecom", 3),
+    ("5813", "Bar", 3),
+    ("7230", "Beauty Salon", 3),
+    ("4121", "Taxi", 4),
+    ("7011", "Hotel", 1),
+    ("4511", "Airline", 1),
+    ("4131", "Bus Lines", 1),
+    ("7311", "Online Classifieds", 1),
+    ("5999", "Online Marketplace", 8),
 ]
 
 
 def build_institutions(world: World) -> None:
     home = world.home
-    for i, label in enumerate(["First National", "Citizens Federal", "Union Savings",
-                               "Metro Commerce", "Harbor Trust", "Frontier Community"]):
-        world.institutions.append(Institution(f"BNK{i + 1:02d}", f"{label} Bank", home, "bank",
-                                              True))
+    for i, label in enumerate(
+        [
+            "First National",
+            "Citizens Federal",
+            "Union Savings",
+            "Metro Commerce",
+            "Harbor Trust",
+            "Frontier Community",
+        ]
+    ):
+        world.institutions.append(
+            Institution(f"BNK{i + 1:02d}", f"{label} Bank", home, "bank", True)
+        )
     for i, label in enumerate(["SwiftSend Money Transfer", "GlobalRemit Services"]):
         world.institutions.append(Institution(f"MSB{i + 1:02d}", label, home, "msb", True))
 
@@ -71,7 +90,7 @@ def build_population(world: World, n_persons: int) -> None:
     build_institutions(world)
     world.hard_negative.update(HARD_NEGATIVES)
     n_employers = max(4, n_persons // 40)
-    n_shops = max(4, n_persons // 120)
+    n_shops = max(6, n_persons // 60)
     n_merchants = max(len(MCCS) * 2, n_persons // 40)
     n_landlords = max(3, n_persons // 80)
     n_npo = max(3, n_persons // 1200)
@@ -81,65 +100,78 @@ def build_population(world: World, n_persons: int) -> None:
     shops = [world.add_entity_account("cash_business", "cash_shop") for _ in range(n_shops)]
     merch_mcc = [MCCS[i % len(MCCS)] for i in range(n_merchants)]
     merchants = []
-    for mcc, label, _ in merch_mcc:
-        acct = world.add_entity_account("merchant", "merchant",
-                                        name=f"{rng.choice(names.COMPANY_WORDS)} {label}")
+    for _mcc, label, _ in merch_mcc:
+        acct = world.add_entity_account(
+            "merchant", "merchant", name=f"{rng.choice(names.COMPANY_WORDS)} {label}"
+        )
         merchants.append(acct)
     utilities = [world.add_entity_account("utility", "utility") for _ in range(6)]
     landlords = [world.add_entity_account("landlord", "landlord") for _ in range(n_landlords)]
     npos = [world.add_entity_account("npo", "npo_humanitarian") for _ in range(n_npo)]
     msbs = [world.add_entity_account("msb", "msb_business") for _ in range(n_msb)]
-    suppliers = [world.add_entity_account("company", "supplier") for _ in range(max(5, n_persons
-                                                                                  // 150))]
+    suppliers = [
+        world.add_entity_account("company", "supplier") for _ in range(max(5, n_persons // 150))
+    ]
 
     conflict = countries_with("conflict_adjacent")
     tip = countries_with("tip_source")
-    partners = [world.add_entity_account("npo", "foreign_partner", country=str(c))
-                for c in rng.choice(conflict, max(4, 2 * n_npo))]
+    partners = [
+        world.add_entity_account("npo", "foreign_partner", country=str(c))
+        for c in rng.choice(conflict, max(4, 2 * n_npo))
+    ]
     exch_countries = ["AE", "TR", "PK", "JO"]
-    exchange_houses = [world.add_entity_account("exchange_house", "foreign_exchange_house",
-                                                country=c) for c in exch_countries]
+    exchange_houses = [
+        world.add_entity_account("exchange_house", "foreign_exchange_house", country=c)
+        for c in exch_countries
+    ]
 
     profiles = rng.choice(list(PERSON_MIX), n_persons, p=list(PERSON_MIX.values()))
     persons = np.array([world.add_person_account(str(p)) for p in profiles])
     # family abroad of migrant remitters: mostly trafficking-source or conflict-adjacent countries
     migrants = persons[profiles == "migrant_remitter"]
     fam_countries = rng.choice(tip + conflict + ["IN", "PH", "MX", "GT"], len(migrants))
-    family = np.array([world.add_person_account("family_abroad", country=str(c))
-                       for c in fam_countries], dtype=np.int64)
+    family = np.array(
+        [world.add_person_account("family_abroad", country=str(c)) for c in fam_countries],
+        dtype=np.int64,
+    )
 
     # employers have Zipf-like sizes so that a few pay hundreds of workers
     weights = 1.0 / np.arange(1, n_employers + 1) ** 0.9
     employed_mask = rng.random(n_persons) < 0.92
     employer_of = np.full(n_persons, -1)
-    employer_of[employed_mask] = np.asarray(emp)[rng.choice(n_employers, employed_mask.sum(),
-                                                            p=weights / weights.sum())]
-    world.rel.update({
-        "persons": persons,
-        "person_profile": profiles,
-        "employer_of": employer_of,
-        "employers": np.asarray(emp),
-        "pay_day": {e: int(rng.integers(1, 29)) for e in emp},
-        "salary": rng.lognormal(np.log(3200), 0.35, n_persons).round(2),
-        "landlord_of": np.asarray(landlords)[rng.integers(0, n_landlords, n_persons)],
-        "rent": rng.lognormal(np.log(1300), 0.3, n_persons).round(0),
-        "friends": persons[rng.integers(0, n_persons, (n_persons, 3))],
-        "donor": rng.random(n_persons) < 0.08,
-        "npo_of": np.asarray(npos)[rng.integers(0, n_npo, n_persons)],
-        "migrants": migrants,
-        "family_of_migrant": family,
-        "migrant_msb_inst": np.array([world.institution("msb") for _ in migrants], dtype=np.int64),
-        "shops": np.asarray(shops),
-        "near_threshold_shop": rng.random(n_shops) < 0.35,
-        "merchants": np.asarray(merchants),
-        "merchant_mcc": np.array([m[0] for m in merch_mcc]),
-        "merchant_label": np.array([m[1] for m in merch_mcc]),
-        "mcc_weight": np.array([m[2] for m in merch_mcc], dtype=float),
-        "utilities": np.asarray(utilities),
-        "landlords": np.asarray(landlords),
-        "npos": np.asarray(npos),
-        "partners": np.asarray(partners),
-        "msbs": np.asarray(msbs),
-        "exchange_houses": np.asarray(exchange_houses),
-        "suppliers": np.asarray(suppliers),
-    })
+    employer_of[employed_mask] = np.asarray(emp)[
+        rng.choice(n_employers, employed_mask.sum(), p=weights / weights.sum())
+    ]
+    world.rel.update(
+        {
+            "persons": persons,
+            "person_profile": profiles,
+            "employer_of": employer_of,
+            "employers": np.asarray(emp),
+            "pay_day": {e: int(rng.integers(1, 29)) for e in emp},
+            "salary": rng.lognormal(np.log(3200), 0.35, n_persons).round(2),
+            "landlord_of": np.asarray(landlords)[rng.integers(0, n_landlords, n_persons)],
+            "rent": rng.lognormal(np.log(1300), 0.3, n_persons).round(0),
+            "friends": persons[rng.integers(0, n_persons, (n_persons, 3))],
+            "donor": rng.random(n_persons) < 0.08,
+            "npo_of": np.asarray(npos)[rng.integers(0, n_npo, n_persons)],
+            "migrants": migrants,
+            "family_of_migrant": family,
+            "migrant_msb_inst": np.array(
+                [world.institution("msb") for _ in migrants], dtype=np.int64
+            ),
+            "shops": np.asarray(shops),
+            "near_threshold_shop": rng.permutation(n_shops) < max(2, int(0.4 * n_shops)),
+            "merchants": np.asarray(merchants),
+            "merchant_mcc": np.array([m[0] for m in merch_mcc]),
+            "merchant_label": np.array([m[1] for m in merch_mcc]),
+            "mcc_weight": np.array([m[2] for m in merch_mcc], dtype=float),
+            "utilities": np.asarray(utilities),
+            "landlords": np.asarray(landlords),
+            "npos": np.asarray(npos),
+            "partners": np.asarray(partners),
+            "msbs": np.asarray(msbs),
+            "exchange_houses": np.asarray(exchange_houses),
+            "suppliers": np.asarray(suppliers),
+        }
+    )

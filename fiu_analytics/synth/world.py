@@ -59,8 +59,9 @@ class World:
             for i, inst in enumerate(self.institutions):
                 if inst.kind == kind and inst.country == country:
                     return i
-            self.institutions.append(Institution(f"FB{country}01", f"Bank of {country}",
-                                                 country, kind, False))
+            self.institutions.append(
+                Institution(f"FB{country}01", f"Bank of {country}", country, kind, False)
+            )
             return len(self.institutions) - 1
         idx = [i for i, inst in enumerate(self.institutions) if inst.kind == kind]
         return int(self.rng.choice(idx))
@@ -68,34 +69,62 @@ class World:
     def city(self, country: str) -> str:
         return str(self.rng.choice(country_reference()["countries"][country]["cities"]))
 
-    def add_party(self, party_type: str, name: str, country: str, entity_kind: str | None = None,
-                  birth_date: Any = None, nationality: str | None = None,
-                  phone: str | None = None, address: str | None = None,
-                  device_id: str | None = None, id_document: str | None = None) -> int:
+    def add_party(
+        self,
+        party_type: str,
+        name: str,
+        country: str,
+        entity_kind: str | None = None,
+        birth_date: Any = None,
+        nationality: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+        device_id: str | None = None,
+        id_document: str | None = None,
+    ) -> int:
         n = len(self.parties)
         if party_type == "person":
             if birth_date is None:
-                birth_date = (self.start - pd.Timedelta(days=int(self.rng.integers(19 * 365,
-                                                                                   70 * 365)))).date()
+                birth_date = (
+                    self.start - pd.Timedelta(days=int(self.rng.integers(19 * 365, 70 * 365)))
+                ).date()
             nationality = nationality or country
             phone = phone or f"+1{self.rng.integers(200_000_0000, 999_999_9999)}"
             id_document = id_document or f"P{self.rng.integers(10**7, 10**8)}"
         else:
             id_document = id_document or f"REG-{country}-{self.rng.integers(10**6, 10**7)}"
-        self.parties.append({
-            "party_type": party_type, "name": name, "birth_date": birth_date,
-            "nationality": nationality if party_type == "person" else None, "country": country,
-            "entity_kind": entity_kind, "id_document": id_document, "phone": phone,
-            "address": address or f"{self.rng.integers(1, 9999)} {self.rng.choice(names.COMPANY_WORDS)} "
-                                  f"St, {self.city(country)}, {country}",
-            "device_id": device_id or (f"D{self.rng.integers(10**9, 10**10):x}"
-                                       if party_type == "person" and country == self.home else None),
-        })
+        self.parties.append(
+            {
+                "party_type": party_type,
+                "name": name,
+                "birth_date": birth_date,
+                "nationality": nationality if party_type == "person" else None,
+                "country": country,
+                "entity_kind": entity_kind,
+                "id_document": id_document,
+                "phone": phone,
+                "address": address
+                or f"{self.rng.integers(1, 9999)} {self.rng.choice(names.COMPANY_WORDS)} "
+                f"St, {self.city(country)}, {country}",
+                "device_id": device_id
+                or (
+                    f"D{self.rng.integers(10**9, 10**10):x}"
+                    if party_type == "person" and country == self.home
+                    else None
+                ),
+            }
+        )
         return n
 
-    def add_account(self, party: int, profile: str, institution: int | None = None,
-                    account_type: str = "current", city: str | None = None,
-                    opened_days_before: int | None = None) -> int:
+    def add_account(
+        self,
+        party: int,
+        profile: str,
+        institution: int | None = None,
+        account_type: str = "current",
+        city: str | None = None,
+        opened_days_before: int | None = None,
+    ) -> int:
         inst = institution if institution is not None else self.institution("bank")
         country = self.institutions[inst].country
         n = len(self.acc_party)
@@ -105,13 +134,21 @@ class World:
         self.acc_type.append(account_type)
         self.acc_profile.append(profile)
         self.acc_city.append(city or self.city(country))
-        days = opened_days_before if opened_days_before is not None else int(
-            self.rng.integers(30, 15 * 365))
+        days = (
+            opened_days_before
+            if opened_days_before is not None
+            else int(self.rng.integers(30, 15 * 365))
+        )
         self.acc_opened.append(self.start - pd.Timedelta(days=days))
         return n
 
-    def add_person_account(self, profile: str = "regular", country: str | None = None,
-                           name: str | None = None, **party: Any) -> int:
+    def add_person_account(
+        self,
+        profile: str = "regular",
+        country: str | None = None,
+        name: str | None = None,
+        **party: Any,
+    ) -> int:
         country = country or self.home
         pname = name or str(names.person_names(self.rng, 1)[0])
         p = self.add_party("person", pname, country, **party)
@@ -119,15 +156,25 @@ class World:
             return self.add_account(p, profile)
         return self.add_account(p, profile, self.institution("foreign_bank", country))
 
-    def add_entity_account(self, kind: str, profile: str, country: str | None = None,
-                           name: str | None = None, institution: int | None = None,
-                           **party: Any) -> int:
+    def add_entity_account(
+        self,
+        kind: str,
+        profile: str,
+        country: str | None = None,
+        name: str | None = None,
+        institution: int | None = None,
+        **party: Any,
+    ) -> int:
         country = country or self.home
-        p = self.add_party("entity", name or names.company_name(self.rng, kind), country,
-                           entity_kind=kind, **party)
+        p = self.add_party(
+            "entity", name or names.company_name(self.rng, kind), country, entity_kind=kind, **party
+        )
         if institution is None:
-            institution = (self.institution("bank") if country == self.home
-                           else self.institution("foreign_bank", country))
+            institution = (
+                self.institution("bank")
+                if country == self.home
+                else self.institution("foreign_bank", country)
+            )
         return self.add_account(p, profile, institution, account_type="business")
 
     @property
@@ -145,10 +192,10 @@ class World:
         self.account_key = perm.astype(np.int64) + 1
         numbers = self.rng.choice(np.arange(10**9, 10**9 + 50 * n + 1000), n, replace=False)
         inst_codes = np.array([self.institutions[i].code for i in self.acc_inst])
-        self.account_id = np.char.add(np.char.add(inst_codes.astype(str), "/"),
-                                      numbers.astype(str))
-        self.party_ids = np.array([f"PTY{k:08d}" for k in
-                                   (self.rng.permutation(len(self.parties)) + 1)])
+        self.account_id = np.char.add(np.char.add(inst_codes.astype(str), "/"), numbers.astype(str))
+        self.party_ids = np.array(
+            [f"PTY{k:08d}" for k in (self.rng.permutation(len(self.parties)) + 1)]
+        )
 
     def parties_frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.parties)
@@ -157,21 +204,25 @@ class World:
 
     def accounts_frame(self) -> pd.DataFrame:
         assert self.account_key is not None and self.account_id is not None
-        return pd.DataFrame({
-            "account_key": self.account_key,
-            "account_id": self.account_id,
-            "owner_party_id": self.party_ids[np.asarray(self.acc_party)],
-            "institution": [self.institutions[i].code for i in self.acc_inst],
-            "country": self.acc_country,
-            "opened_at": pd.to_datetime(self.acc_opened, utc=True),
-            "account_type": self.acc_type,
-        }).sort_values("account_key", ignore_index=True)
+        return pd.DataFrame(
+            {
+                "account_key": self.account_key,
+                "account_id": self.account_id,
+                "owner_party_id": self.party_ids[np.asarray(self.acc_party)],
+                "institution": [self.institutions[i].code for i in self.acc_inst],
+                "country": self.acc_country,
+                "opened_at": pd.to_datetime(self.acc_opened, utc=True),
+                "account_type": self.acc_type,
+            }
+        ).sort_values("account_key", ignore_index=True)
 
     def profiles_frame(self) -> pd.DataFrame:
         assert self.account_key is not None
         prof = np.asarray(self.acc_profile)
-        return pd.DataFrame({
-            "account_key": self.account_key,
-            "profile": prof,
-            "hard_negative_for": [self.hard_negative.get(p) for p in prof],
-        }).sort_values("account_key", ignore_index=True)
+        return pd.DataFrame(
+            {
+                "account_key": self.account_key,
+                "profile": prof,
+                "hard_negative_for": [self.hard_negative.get(p) for p in prof],
+            }
+        ).sort_values("account_key", ignore_index=True)

@@ -41,16 +41,17 @@ class ScenarioSpec:
 SCENARIOS: dict[str, ScenarioSpec] = {}
 
 
-def scenario(typology: str, indicators: list[str], description: str,
-             duration_days: int = 60) -> Callable[[Callable[[ScenarioContext], None]],
-                                                  Callable[[ScenarioContext], None]]:
+def scenario(
+    typology: str, indicators: list[str], description: str, duration_days: int = 60
+) -> Callable[[Callable[[ScenarioContext], None]], Callable[[ScenarioContext], None]]:
     """Register a scenario generator for ``typology`` (a code such as HTSE, NX-04, fan_in)."""
 
     def deco(func: Callable[[ScenarioContext], None]) -> Callable[[ScenarioContext], None]:
         if typology in SCENARIOS:
             raise ValueError(f"scenario for typology '{typology}' registered twice")
-        SCENARIOS[typology] = ScenarioSpec(typology, func, tuple(indicators), description,
-                                           duration_days)
+        SCENARIOS[typology] = ScenarioSpec(
+            typology, func, tuple(indicators), description, duration_days
+        )
         return func
 
     return deco
@@ -75,8 +76,9 @@ class ScenarioContext:
         self.roles.append((self.scenario_id, self.typology, int(account), role, core))
         return account
 
-    def recruit(self, profile: str = "regular", role: str = "participant",
-                core: bool = False) -> int:
+    def recruit(
+        self, profile: str = "regular", role: str = "participant", core: bool = False
+    ) -> int:
         """An existing person account of ``profile`` not used by another scenario."""
         used: set[int] = self.world.rel.setdefault("used", set())
         persons = self.world.rel["persons"]
@@ -89,18 +91,33 @@ class ScenarioContext:
                 return self.role(a, role, core)
         raise RuntimeError(f"population too small to recruit another '{profile}' account")
 
-    def new_person(self, role: str, core: bool = False, country: str | None = None,
-                   name: str | None = None, profile: str = "scenario_only", **party: Any) -> int:
+    def new_person(
+        self,
+        role: str,
+        core: bool = False,
+        country: str | None = None,
+        name: str | None = None,
+        profile: str = "scenario_only",
+        **party: Any,
+    ) -> int:
         """A new person account used only by this scenario."""
         a = self.world.add_person_account(profile, country=country, name=name, **party)
         return self.role(a, role, core)
 
-    def new_entity(self, kind: str, role: str, core: bool = False, country: str | None = None,
-                   name: str | None = None, institution: int | None = None,
-                   **party: Any) -> int:
+    def new_entity(
+        self,
+        kind: str,
+        role: str,
+        core: bool = False,
+        country: str | None = None,
+        name: str | None = None,
+        institution: int | None = None,
+        **party: Any,
+    ) -> int:
         """A new entity account (front company, NPO, exchange house ...) for this scenario."""
-        a = self.world.add_entity_account(kind, "scenario_only", country=country, name=name,
-                                          institution=institution, **party)
+        a = self.world.add_entity_account(
+            kind, "scenario_only", country=country, name=name, institution=institution, **party
+        )
         return self.role(a, role, core)
 
     def party_of(self, account: int) -> dict[str, Any]:
@@ -117,15 +134,29 @@ class ScenarioContext:
     def t(self, day: float, hour: float | None = None) -> int:
         """Timestamp (us) ``day`` days after the scenario start, at ``hour`` (random if None)."""
         h = float(self.rng.uniform(8, 20)) if hour is None else hour
-        return int(self.start_us + int(day) * DAY_US + h * 3600 * 1_000_000
-                   + self.rng.integers(0, 3_600_000_000 // 60))
+        return int(
+            self.start_us
+            + int(day) * DAY_US
+            + h * 3600 * 1_000_000
+            + self.rng.integers(0, 3_600_000_000 // 60)
+        )
 
-    def txn(self, src: int, dst: int, day: float, amount: float, channel: str, stage: str,
-            hour: float | None = None, **strings: Any) -> None:
+    def txn(
+        self,
+        src: int,
+        dst: int,
+        day: float,
+        amount: float,
+        channel: str,
+        stage: str,
+        hour: float | None = None,
+        **strings: Any,
+    ) -> None:
         """Emit one labelled transaction. Countries default to the accounts' countries."""
         strings.setdefault("src_country", self.country(src))
         strings.setdefault("dst_country", self.country(dst))
         label = len(self.txn_labels)
         self.txn_labels.append((self.scenario_id, self.typology, stage))
-        self.events.add(src, dst, self.t(day, hour), round(float(amount), 2), channel,
-                        label=label, **strings)
+        self.events.add(
+            src, dst, self.t(day, hour), round(float(amount), 2), channel, label=label, **strings
+        )

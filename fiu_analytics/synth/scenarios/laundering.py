@@ -191,13 +191,13 @@ def pass_through(ctx: ScenarioContext) -> None:
         profiles={"regular": 0.6, "gig_worker": 0.25, "migrant_remitter": 0.15},
     )
     sources: list[int | None] = [
-        some_account(ctx, "source", p_recruit=0.4, p_entity=0.4, p_foreign=0.2)
+        some_account(ctx, "source", p_recruit=0.4, p_foreign=0.3)
         for _ in range(int(rng.integers(2, 7)))
     ]
     if rng.random() < 0.3:
         sources.append(None)  # cash paid in by the mule
     sinks = [
-        some_account(ctx, "sink", p_recruit=0.2, p_entity=0.5, p_foreign=0.6)
+        some_account(ctx, "sink", p_recruit=0.2, p_foreign=0.7)
         for _ in range(int(rng.integers(1, 4)))
     ]
     span = float(rng.uniform(18, 30)) * 24

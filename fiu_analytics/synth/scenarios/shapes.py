@@ -13,6 +13,7 @@ with :mod:`fiu_analytics.synth.scenarios.laundering`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -105,19 +106,20 @@ def some_account(
     ctx: ScenarioContext,
     role: str,
     core: bool = False,
-    p_recruit: float = 0.6,
-    p_entity: float = 0.2,
-    p_foreign: float = 0.2,
+    p_recruit: float = 0.7,
+    p_foreign: float = 0.5,
 ) -> int:
-    """A recruit (``p_recruit``), else a shell company (``p_entity``) or a new person; new
-    accounts bank abroad with probability ``p_foreign``."""
-    u = float(ctx.rng.random())
-    if u < p_recruit:
+    """A recruit from the population with probability ``p_recruit``; otherwise a new account
+    only this scenario uses: abroad (a person or a company) with probability ``p_foreign``,
+    else a domestic shell company."""
+    if ctx.rng.random() < p_recruit:
         return recruit_mixed(ctx, role, core)
-    country = str(ctx.rng.choice(OFFSHORE)) if ctx.rng.random() < p_foreign else None
-    if u < p_recruit + p_entity:
+    if ctx.rng.random() < p_foreign:
+        country = str(ctx.rng.choice(OFFSHORE))
+        if ctx.rng.random() < 0.5:
+            return ctx.new_person(role, core=core, country=country)
         return ctx.new_entity("company", role, core=core, country=country)
-    return ctx.new_person(role, core=core, country=country)
+    return ctx.new_entity("company", role, core=core)
 
 
 def channel_for(ctx: ScenarioContext, src: int, dst: int, p_wire: float = 0.5) -> str:
@@ -181,7 +183,7 @@ def fan_in(ctx: ScenarioContext) -> None:
     median = float(rng.uniform(700, 2500))
     last, total = 0.0, 0.0
     for _ in range(int(rng.integers(10, 25))):
-        src = some_account(ctx, "sender", p_recruit=0.6, p_entity=0.05, p_foreign=0.1)
+        src = some_account(ctx, "sender", p_recruit=0.8, p_foreign=0.3)
         t = daytime(ctx, float(rng.uniform(0, window)))
         for _ in range(1 + int(rng.random() < 0.25)):
             value = amount(ctx, median, 0.5, 150, 9800)
@@ -189,7 +191,7 @@ def fan_in(ctx: ScenarioContext) -> None:
             last, total = max(last, t), total + value
             t = after(ctx, t, 24, 96)
     if rng.random() < 0.6:
-        bene = some_account(ctx, "beneficiary", p_recruit=0.0, p_entity=0.5, p_foreign=0.7)
+        bene = some_account(ctx, "beneficiary", p_recruit=0.0, p_foreign=0.7)
         t = last
         for part in split(ctx, total * float(rng.uniform(0.8, 0.97)), int(rng.integers(1, 4))):
             t = after(ctx, t, 4, 60)
@@ -210,12 +212,12 @@ def fan_out(ctx: ScenarioContext) -> None:
     median = float(rng.uniform(600, 2500))
     t0 = daytime(ctx, float(rng.uniform(0, 72)))
     if rng.random() < 0.6:
-        funder = some_account(ctx, "sender", p_recruit=0.0, p_entity=0.7, p_foreign=0.5)
+        funder = some_account(ctx, "sender", p_recruit=0.0, p_foreign=0.5)
         pay(ctx, funder, hub, t0, n * median * float(rng.uniform(1.0, 1.4)), "placement", "wire")
         t0 = after(ctx, t0, 2, 48)
     window = float(rng.uniform(2, 12)) * 24
     for _ in range(n):
-        dst = some_account(ctx, "receiver", p_recruit=0.65, p_entity=0.05, p_foreign=0.15)
+        dst = some_account(ctx, "receiver", p_recruit=0.8, p_foreign=0.4)
         t = daytime(ctx, t0 + float(rng.uniform(0, window)))
         for _ in range(1 + int(rng.random() < 0.3)):
             pay(ctx, hub, dst, t, amount(ctx, median, 0.5, 150, 9800), "layering")
@@ -234,7 +236,7 @@ def cycle(ctx: ScenarioContext) -> None:
     k = int(rng.integers(3, 7))
     ring = [recruit_mixed(ctx, "source", core=True)]
     ring += [
-        some_account(ctx, "intermediary", core=True, p_recruit=0.55, p_entity=0.3, p_foreign=0.35)
+        some_account(ctx, "intermediary", core=True, p_recruit=0.55, p_foreign=0.5)
         for _ in range(k - 1)
     ]
     limit = 60 * 24 - 24.0
@@ -260,13 +262,13 @@ def cycle(ctx: ScenarioContext) -> None:
 )
 def scatter_gather(ctx: ScenarioContext) -> None:
     rng = ctx.rng
-    source = some_account(ctx, "source", core=True, p_recruit=0.6, p_entity=0.3, p_foreign=0.2)
-    sink = some_account(ctx, "sink", core=True, p_recruit=0.3, p_entity=0.5, p_foreign=0.5)
+    source = some_account(ctx, "source", core=True, p_recruit=0.6, p_foreign=0.3)
+    sink = some_account(ctx, "sink", core=True, p_recruit=0.3, p_foreign=0.6)
     median = float(rng.uniform(1500, 6000))
     t0 = daytime(ctx, float(rng.uniform(0, 72)))
     spread = float(rng.uniform(6, 96))
     for _ in range(int(rng.integers(3, 9))):
-        mid = some_account(ctx, "intermediary", p_recruit=0.7, p_entity=0.1, p_foreign=0.1)
+        mid = some_account(ctx, "intermediary", p_recruit=0.85, p_foreign=0.3)
         t1 = daytime(ctx, t0 + float(rng.uniform(0, spread)))
         value = amount(ctx, median, 0.4, 400, 9800)
         pay(ctx, source, mid, t1, value, "layering")
@@ -290,7 +292,7 @@ def gather_scatter(ctx: ScenarioContext) -> None:
     median = float(rng.uniform(800, 3500))
     last, total = 0.0, 0.0
     for _ in range(int(rng.integers(4, 11))):
-        src = some_account(ctx, "source", p_recruit=0.6, p_entity=0.1, p_foreign=0.15)
+        src = some_account(ctx, "source", p_recruit=0.75, p_foreign=0.4)
         t = daytime(ctx, float(rng.uniform(0, gather)))
         for _ in range(1 + int(rng.random() < 0.3)):
             value = amount(ctx, median, 0.5, 200, 9800)
@@ -302,9 +304,13 @@ def gather_scatter(ctx: ScenarioContext) -> None:
     scatter = float(rng.uniform(1, 8)) * 24
     parts = split(ctx, total * float(rng.uniform(0.88, 0.98)), n_sinks)
     for part in parts:
-        dst = some_account(ctx, "sink", p_recruit=0.5, p_entity=0.15, p_foreign=0.3)
+        dst = some_account(ctx, "sink", p_recruit=0.6, p_foreign=0.6)
         t = daytime(ctx, start + float(rng.uniform(0, scatter)))
-        pay(ctx, hub, dst, t, part, "layering")
+        # large shares go out in a few payments a day or so apart
+        n_pay = math.ceil(part / float(rng.uniform(6000, 15000)))
+        for piece in split(ctx, part, n_pay, alpha=20):
+            pay(ctx, hub, dst, t, piece, "layering")
+            t = after(ctx, t, 6, 40)
 
 
 @scenario(
@@ -317,11 +323,11 @@ def gather_scatter(ctx: ScenarioContext) -> None:
 def bipartite(ctx: ScenarioContext) -> None:
     rng = ctx.rng
     senders = [
-        some_account(ctx, "sender", p_recruit=0.6, p_entity=0.2, p_foreign=0.2)
+        some_account(ctx, "sender", p_recruit=0.7, p_foreign=0.4)
         for _ in range(int(rng.integers(3, 8)))
     ]
     receivers = [
-        some_account(ctx, "receiver", core=True, p_recruit=0.65, p_entity=0.15, p_foreign=0.25)
+        some_account(ctx, "receiver", core=True, p_recruit=0.75, p_foreign=0.5)
         for _ in range(int(rng.integers(3, 8)))
     ]
     mask = dense_mask(rng, len(senders), len(receivers), float(rng.uniform(0.6, 1.0)))
@@ -344,19 +350,19 @@ def bipartite(ctx: ScenarioContext) -> None:
 def stack(ctx: ScenarioContext) -> None:
     rng = ctx.rng
     sources = [
-        some_account(ctx, "source", p_recruit=0.5, p_entity=0.3, p_foreign=0.2)
+        some_account(ctx, "source", p_recruit=0.5, p_foreign=0.4)
         for _ in range(int(rng.integers(2, 6)))
     ]
     layer1 = [
-        some_account(ctx, "intermediary", core=True, p_recruit=0.7, p_entity=0.15, p_foreign=0.1)
+        some_account(ctx, "intermediary", core=True, p_recruit=0.8, p_foreign=0.3)
         for _ in range(int(rng.integers(3, 7)))
     ]
     layer2 = [
-        some_account(ctx, "intermediary", core=True, p_recruit=0.6, p_entity=0.2, p_foreign=0.15)
+        some_account(ctx, "intermediary", core=True, p_recruit=0.7, p_foreign=0.4)
         for _ in range(int(rng.integers(3, 7)))
     ]
     sinks = [
-        some_account(ctx, "sink", p_recruit=0.3, p_entity=0.4, p_foreign=0.5)
+        some_account(ctx, "sink", p_recruit=0.3, p_foreign=0.7)
         for _ in range(int(rng.integers(1, 4)))
     ]
     median = float(rng.uniform(800, 4000))
