@@ -23,3 +23,4 @@ bench-generate: venv
 
 docs: venv
 	.venv/bin/fiu schema > docs/data-dictionary.md
+	.venv/bin/python -c "from fiu_analytics.detection.alerts import alert_csv_markdown as m; open('docs/alerts-csv.md', 'w').write(m())"

@@ -1,28 +1,8 @@
 """The alert CSV analysts take away: a documented, stable column order.
 
-Columns (UTF-8, ISO 8601 dates, one row per alert, sorted by rank):
-
-=====================  =====================================================================
-alert_id               stable id: typology, subject and period (a rerun updates, not duplicates)
-typology_id            typology that raised it
-typology_version       its version at the time
-typology_title         human title
-level                  severity level of the typology
-subject                subject account id (institution/number)
-subject_account_key    subject account key in the store
-score                  typology score in [0, 1]
-rank                   1 = highest score in this run
-indicators             fired indicators: ``ID=value (reason)``, ``; ``-separated
-total_amount           sum of the evidence transactions (base currency)
-evidence_txn_count     number of evidence transactions
-counterparties         distinct counterparties in the evidence
-countries              countries in the evidence, ``;``-separated
-evidence_txn_ids       evidence transaction ids, ``;``-separated
-path                   money path for nexus alerts (empty otherwise)
-period_start           start of the scored period (ISO date)
-period_end             end of the scored period (ISO date)
-status                 lifecycle status (new, updated, unchanged, closed)
-=====================  =====================================================================
+UTF-8, ISO 8601 dates, one row per alert, sorted by rank. The columns and their meaning are
+:data:`ALERT_CSV_DESCRIPTIONS`; docs/alerts-csv.md is generated from it
+(:func:`alert_csv_markdown`). New columns are only ever appended.
 """
 
 from __future__ import annotations
@@ -31,27 +11,39 @@ from pathlib import Path
 
 import pandas as pd
 
-ALERT_CSV_COLUMNS = [
-    "alert_id",
-    "typology_id",
-    "typology_version",
-    "typology_title",
-    "level",
-    "subject",
-    "subject_account_key",
-    "score",
-    "rank",
-    "indicators",
-    "total_amount",
-    "evidence_txn_count",
-    "counterparties",
-    "countries",
-    "evidence_txn_ids",
-    "path",
-    "period_start",
-    "period_end",
-    "status",
-]
+ALERT_CSV_DESCRIPTIONS: dict[str, str] = {
+    "alert_id": "Stable id from typology, subject and period: a rerun updates, never duplicates.",
+    "typology_id": "Typology that raised the alert.",
+    "typology_version": "Version of the typology at the time.",
+    "typology_title": "Human-readable title of the typology.",
+    "level": "Severity level of the typology (informational .. critical).",
+    "subject": "Subject account id (institution/number or IBAN).",
+    "subject_account_key": "Subject account key in the store.",
+    "score": "Typology score in [0, 1] (weighted indicator scores).",
+    "rank": "1 = highest score in this run.",
+    "indicators": "Indicators that fired: `ID=value (reason)`, `; `-separated.",
+    "total_amount": "Sum of the evidence transactions in the base currency.",
+    "evidence_txn_count": "Number of evidence transactions.",
+    "counterparties": "Distinct counterparties in the evidence.",
+    "countries": "Countries in the evidence, `;`-separated.",
+    "evidence_txn_ids": "Evidence transaction ids, `;`-separated.",
+    "path": "Money path for nexus alerts (empty otherwise).",
+    "period_start": "First day of the scored period (ISO date).",
+    "period_end": "Day after the scored period (ISO date).",
+    "status": "Lifecycle status: new, updated, unchanged or closed.",
+}
+ALERT_CSV_COLUMNS = list(ALERT_CSV_DESCRIPTIONS)
+
+
+def alert_csv_markdown() -> str:
+    """docs/alerts-csv.md, generated from :data:`ALERT_CSV_DESCRIPTIONS`."""
+    lines = ["# alerts.csv", "", "Generated from `fiu_analytics/detection/alerts.py`; do not "
+             "edit by hand.", "", "UTF-8, ISO 8601 dates, one row per alert, sorted by rank. "
+             "Columns keep this order; new ones are only appended.", "",
+             "| # | column | meaning |", "|---|---|---|"]
+    lines += [f"| {i} | `{k}` | {v} |" for i, (k, v) in
+              enumerate(ALERT_CSV_DESCRIPTIONS.items(), 1)]
+    return "\n".join(lines) + "\n"
 
 
 def alert_table(

@@ -37,3 +37,10 @@ def test_fiu_run_on_a_missing_store_is_a_clear_error(tmp_path: Path, capsys) -> 
     assert main(["run", "--data-dir", str(tmp_path / "nope"), "--out-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no store here" in err and "Traceback" not in err
+
+
+def test_alert_csv_documentation_is_current() -> None:
+    from fiu_analytics.detection.alerts import alert_csv_markdown
+    from tests.conftest import REPO
+
+    assert (REPO / "docs" / "alerts-csv.md").read_text(encoding="utf-8") == alert_csv_markdown()

@@ -114,7 +114,7 @@ def funnel(ctx: ScenarioContext) -> None:
     dep_cities = [str(c) for c in rng.choice(cities, n_dep, replace=False)]
     rest = [c for c in cities if c not in dep_cities]
     border = [c for c in rest if c in BORDER_CITIES]
-    out_cities = [str(rng.choice(border if border and rng.random() < 0.7 else rest))]
+    out_city = str(rng.choice(border if border and rng.random() < 0.7 else rest))
     # people who carry the cash into branches of each deposit city
     conductors = {
         c: [
@@ -126,7 +126,7 @@ def funnel(ctx: ScenarioContext) -> None:
         for c in dep_cities
     }
     collector = _party_id(ctx, ctx.new_person("collector")) if rng.random() < 0.5 else None
-    bene = ctx.new_person("beneficiary", country=str(rng.choice(BENEFICIARY_COUNTRIES)))
+    bene: int | None = None
     p_cash = float(rng.choice([0.0, 0.5, 1.0]))
     median = float(rng.uniform(2500, 6500))
     day = float(rng.integers(0, 6))
@@ -167,10 +167,13 @@ def funnel(ctx: ScenarioContext) -> None:
                     float(part) * float(rng.uniform(0.97, 1.0)),
                     "cash_withdrawal",
                     "layering",
-                    city=out_cities[0],
+                    city=out_city,
                     conductor=who,
                 )
         else:
+            if bene is None:
+                country = str(rng.choice(BENEFICIARY_COUNTRIES))
+                bene = ctx.new_person("beneficiary", country=country)
             pay(ctx, holder, bene, float(rng.uniform(lo, hi)), total, "layering", "wire")
         day += float(rng.integers(4, 15))
 
