@@ -31,7 +31,7 @@ from fiu_analytics.synth.designations import (
 )
 from fiu_analytics.synth.events import Events
 from fiu_analytics.synth.normal import normal_events
-from fiu_analytics.synth.population import build_population
+from fiu_analytics.synth.population import build_population, extend_with_light_lives
 from fiu_analytics.synth.scenarios import SCENARIOS, ScenarioContext
 from fiu_analytics.synth.world import World
 
@@ -141,6 +141,7 @@ def build_world(cfg: SynthConfig) -> tuple[World, Events, list[tuple[str, str, s
             )
             spec.func(ctx)
             roles.extend(ctx.roles)
+    extend_with_light_lives(world)
     world.finalize()
     return world, events, txn_labels, roles
 

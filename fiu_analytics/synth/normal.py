@@ -61,7 +61,9 @@ def normal_events(world: World, t0: int, t1: int, rng: np.random.Generator) -> E
     cities = np.array(country_reference()["countries"][home]["cities"])
 
     # card spend -------------------------------------------------------------------------
-    rate = np.select([prof == "salesperson", prof == "regular"], [22.0, 16.0], 12.0)
+    rate = np.select(
+        [prof == "salesperson", prof == "regular", prof == "light"], [22.0, 16.0, 6.0], 12.0
+    )
     idx = np.repeat(np.arange(len(persons)), rng.poisson(rate * days / 30))
     n = len(idx)
     w = r["mcc_weight"] / r["mcc_weight"].sum()
@@ -154,7 +156,11 @@ def normal_events(world: World, t0: int, t1: int, rng: np.random.Generator) -> E
                 _times(rng, len(workers), day_us, day_us + DAY),
                 r["salary"][workers],
                 "wire",
-                narrative="Payroll",
+                narrative=np.where(
+                    rng.random(len(workers)) < 0.3,
+                    np.char.add("Payroll ", r["person_names"][workers]),
+                    "Payroll",
+                ).astype(object),
                 purpose_code="SALA",
                 src_country=home,
                 dst_country=home,
@@ -171,6 +177,34 @@ def normal_events(world: World, t0: int, t1: int, rng: np.random.Generator) -> E
                 src_country=home,
                 dst_country=home,
             )
+
+    # cash deposits by persons, a quarter made by a friend or relative (a conductor) ----------
+    i = _repeat(rng, np.arange(len(persons)), 0.6, days)
+    a = persons[i]
+    friend_party = np.asarray(world.acc_party)[r["friends"][i, 0]]
+    ev.add(
+        a,
+        a,
+        _times(rng, len(i), t0, t1, night[i]),
+        rng.lognormal(np.log(450), 0.8, len(i)),
+        "cash_deposit",
+        city=acc_city[a],
+        conductor=np.where(rng.random(len(i)) < 0.25, friend_party, -1),
+        src_country=home,
+        dst_country=home,
+    )
+    # a few people buy crypto-assets now and then
+    i = _repeat(rng, np.flatnonzero(r["crypto_user"]), 1.5, days)
+    ev.add(
+        persons[i],
+        rng.choice(r["vasps"], len(i)),
+        _times(rng, len(i), t0, t1, night[i]),
+        rng.lognormal(np.log(150), 1.0, len(i)),
+        "crypto",
+        narrative="Crypto purchase",
+        src_country=home,
+        dst_country=home,
+    )
 
     # P2P with friends ---------------------------------------------------------------------
     i = _repeat(rng, np.arange(len(persons)), 1.5, days)
@@ -212,8 +246,10 @@ def normal_events(world: World, t0: int, t1: int, rng: np.random.Generator) -> E
         r["npo_of"][i],
         _times(rng, len(i), t0, t1),
         rng.lognormal(np.log(45), 0.7, len(i)),
-        "card",
-        narrative="Donation",
+        np.where(rng.random(len(i)) < 0.5, "card", "mobile_money").astype(object),
+        narrative=np.where(
+            rng.random(len(i)) < 0.35, r["npo_handle"][r["npo_index"][i]], "Donation"
+        ).astype(object),
         purpose_code="CHAR",
         src_country=home,
         dst_country=home,
@@ -244,7 +280,7 @@ def normal_events(world: World, t0: int, t1: int, rng: np.random.Generator) -> E
         fam,
         _times(rng, len(k), t0, t1),
         rng.lognormal(np.log(380), 0.45, len(k)),
-        "msb_remittance",
+        np.where(rng.random(len(k)) < 0.15, "hawala", "msb_remittance").astype(object),
         narrative="Family support",
         purpose_code="FAMI",
         reporter_id=np.array([world.institutions[j].code for j in inst], dtype=object),
@@ -265,6 +301,7 @@ def normal_events(world: World, t0: int, t1: int, rng: np.random.Generator) -> E
         amt,
         "cash_deposit",
         city=acc_city[a],
+        conductor=np.where(rng.random(len(i)) < 0.5, r["shop_staff"][i], -1),
         src_country=home,
         dst_country=home,
     )

@@ -93,7 +93,7 @@ def build_population(world: World, n_persons: int) -> None:
     n_shops = max(6, n_persons // 60)
     n_merchants = max(len(MCCS) * 2, n_persons // 40)
     n_landlords = max(3, n_persons // 80)
-    n_npo = max(3, n_persons // 1200)
+    n_npo = max(8, n_persons // 150)
     n_msb = max(2, n_persons // 2500)
 
     emp = [world.add_entity_account("employer", "employer") for _ in range(n_employers)]
@@ -109,6 +109,10 @@ def build_population(world: World, n_persons: int) -> None:
     landlords = [world.add_entity_account("landlord", "landlord") for _ in range(n_landlords)]
     npos = [world.add_entity_account("npo", "npo_humanitarian") for _ in range(n_npo)]
     msbs = [world.add_entity_account("msb", "msb_business") for _ in range(n_msb)]
+    vasps = [
+        world.add_entity_account("company", "vasp", name=f"{w} Crypto Exchange")
+        for w in rng.choice(names.COMPANY_WORDS, 2, replace=False)
+    ]
     suppliers = [
         world.add_entity_account("company", "supplier") for _ in range(max(5, n_persons // 150))
     ]
@@ -154,7 +158,18 @@ def build_population(world: World, n_persons: int) -> None:
             "rent": rng.lognormal(np.log(1300), 0.3, n_persons).round(0),
             "friends": persons[rng.integers(0, n_persons, (n_persons, 3))],
             "donor": rng.random(n_persons) < 0.08,
-            "npo_of": np.asarray(npos)[rng.integers(0, n_npo, n_persons)],
+            "npo_index": (npo_index := rng.integers(0, n_npo, n_persons)),
+            "npo_of": np.asarray(npos)[npo_index],
+            "npo_handle": np.array(
+                [
+                    f"@{str(rng.choice(names.COMPANY_WORDS)).lower()}{int(rng.integers(10, 99))}"
+                    for _ in range(n_npo)
+                ]
+            ),
+            "vasps": np.asarray(vasps),
+            "crypto_user": rng.random(n_persons) < 0.06,
+            "person_names": np.array([world.parties[world.acc_party[a]]["name"] for a in persons]),
+            "shop_staff": np.asarray(world.acc_party)[rng.choice(persons, n_shops)],
             "migrants": migrants,
             "family_of_migrant": family,
             "migrant_msb_inst": np.array(
@@ -175,3 +190,37 @@ def build_population(world: World, n_persons: int) -> None:
             "suppliers": np.asarray(suppliers),
         }
     )
+
+
+def extend_with_light_lives(world: World) -> None:
+    """Give home-country persons that scenarios created (victims, mules, new recruits) a light
+    ordinary life: card spend, ATM, rent and bills, cash deposits, friends. Without it, an
+    account whose every transaction is suspicious would give the scenario away."""
+    r = world.rel
+    rng = world.rng
+    new = np.array(
+        [
+            a
+            for a in range(world.n_accounts)
+            if world.acc_profile[a] == "scenario_only"
+            and world.parties[world.acc_party[a]]["party_type"] == "person"
+            and world.acc_country[a] == world.home
+        ],
+        dtype=np.int64,
+    )
+    if len(new) == 0:
+        return
+    n = len(new)
+    r["persons"] = np.concatenate([r["persons"], new])
+    r["person_profile"] = np.concatenate([r["person_profile"], np.full(n, "light")])
+    r["employer_of"] = np.concatenate([r["employer_of"], np.full(n, -1)])
+    r["salary"] = np.concatenate([r["salary"], np.zeros(n)])
+    r["landlord_of"] = np.concatenate([r["landlord_of"], rng.choice(r["landlords"], n)])
+    r["rent"] = np.concatenate([r["rent"], rng.lognormal(np.log(900), 0.3, n).round(0)])
+    r["friends"] = np.concatenate([r["friends"], rng.choice(r["persons"], (n, 3))])
+    r["donor"] = np.concatenate([r["donor"], np.zeros(n, bool)])
+    r["npo_index"] = np.concatenate([r["npo_index"], np.zeros(n, np.int64)])
+    r["npo_of"] = np.concatenate([r["npo_of"], np.repeat(r["npo_of"][:1], n)])
+    r["crypto_user"] = np.concatenate([r["crypto_user"], np.zeros(n, bool)])
+    names_new = [world.parties[world.acc_party[a]]["name"] for a in new]
+    r["person_names"] = np.concatenate([r["person_names"], np.array(names_new)])

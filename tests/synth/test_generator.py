@@ -195,3 +195,16 @@ def test_amounts_are_plausible(small_world) -> None:
     assert (tx["amount"] > 0).all()
     assert np.allclose(tx["amount"], tx["amount_base"])
     assert tx["amount"].median() < 200
+
+
+def test_no_single_naive_signal_reaches_half_precision(small_world) -> None:
+    from fiu_analytics.detection.inputs import load_detection_input
+    from fiu_analytics.synth.difficulty import naive_signal_report
+
+    store, _ = small_world
+    report = naive_signal_report(load_detection_input(store), store.read(schema.LABELS))
+    assert set(report["typology"]) >= REQUIRED_TYPOLOGIES
+    too_easy = report[report["precision"] >= 0.5]
+    assert too_easy.empty, too_easy.to_string()
+    # and the signals are not blind: most typologies' scenarios are among what they flag
+    assert (report["scenario_recall"] > 0).mean() > 0.6
