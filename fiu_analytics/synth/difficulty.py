@@ -57,7 +57,7 @@ def _pass_through(data: DetectionInput, ratio: float = 0.9, min_txns: int = 5) -
     tx = data.transactions
     inflow = tx.groupby("dst_account_key")["amount_base"].agg(["sum", "size"])
     outflow = tx.groupby("src_account_key")["amount_base"].agg(["sum", "size"])
-    both = inflow.join(outflow, lsuffix="_in", rsuffix="_out", how="inner")
+    both = inflow.add_suffix("_in").join(outflow.add_suffix("_out"), how="inner")
     r = np.minimum(both["sum_in"], both["sum_out"]) / np.maximum(both["sum_in"], both["sum_out"])
     ok = (r >= ratio) & (both["size_in"] + both["size_out"] >= min_txns)
     return set(map(int, both.index[ok]))

@@ -80,7 +80,8 @@ class Events:
         """Concatenate one column over all chunks (numpy for numbers, Arrow for strings)."""
         if name not in STRING_COLS:
             arrs = [np.asarray(c[name]) for c in self.chunks]
-            return np.concatenate(arrs) if arrs else np.empty(0)
+            dtype = np.float64 if name == "amount" else np.int64
+            return np.concatenate(arrs).astype(dtype, copy=False) if arrs else np.empty(0, dtype)
         parts = []
         for c in self.chunks:
             v = c.get(name)

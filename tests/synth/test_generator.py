@@ -208,3 +208,10 @@ def test_no_single_naive_signal_reaches_half_precision(small_world) -> None:
     assert too_easy.empty, too_easy.to_string()
     # and the signals are not blind: most typologies' scenarios are among what they flag
     assert (report["scenario_recall"] > 0).mean() > 0.6
+
+
+def test_a_clean_world_without_scenarios_generates(tmp_path: Path) -> None:
+    store = Store(tmp_path / "clean")
+    res = generate(SynthConfig(seed=2, n_persons=220, days=46, scenarios_per_typology=0), store)
+    assert res.transactions > 5000 and res.scenarios == 0
+    assert store.read(schema.LABELS).empty
