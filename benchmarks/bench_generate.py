@@ -38,8 +38,12 @@ print(json.dumps({"transactions": r.transactions, "seconds": dt,
 
 def run_once(preset: str, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", CHILD, preset, f"{tmp}/store", str(seed)],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, preset, f"{tmp}/store", str(seed)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -48,13 +52,16 @@ def versions() -> str:
     import pandas
     import pyarrow
 
-    return (f"Python {platform.python_version()}, numpy {numpy.__version__}, "
-            f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}")
+    return (
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, "
+        f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}"
+    )
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--preset", default="1m")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
@@ -67,19 +74,27 @@ def main() -> int:
     secs = statistics.median(r["seconds"] for r in runs)
     rss = statistics.median(r["peak_rss_mb"] for r in runs)
     n = statistics.median(r["transactions"] for r in runs)
-    row = (f"| {datetime.now(UTC):%Y-%m-%d} | {args.preset} | {n:,.0f} | {args.runs} | "
-           f"{secs:.1f} | {rate:,.0f} | {rss:,.0f} |")
+    row = (
+        f"| {datetime.now(UTC):%Y-%m-%d} | {args.preset} | {n:,.0f} | {args.runs} | "
+        f"{secs:.1f} | {rate:,.0f} | {rss:,.0f} |"
+    )
     print(row)
     if args.no_write:
         return 0
-    header = ["# Generator benchmark", "",
-              "Command: `python benchmarks/bench_generate.py --preset 1m --runs 3` "
-              "(`make bench-generate`).",
-              "Each run is a fresh process writing a new store; medians over runs with different "
-              "seeds. Target: 1M transactions in under 60 s on the 2-core machine.", "",
-              f"Machine: {os.cpu_count()} cores, {platform.machine()}; {versions()}.", "",
-              "| date | preset | transactions | runs | median seconds | median txn/s | "
-              "median peak RSS MB |", "|---|---|---|---|---|---|---|"]
+    header = [
+        "# Generator benchmark",
+        "",
+        "Command: `python benchmarks/bench_generate.py --preset 1m --runs 3` "
+        "(`make bench-generate`).",
+        "Each run is a fresh process writing a new store; medians over runs with different "
+        "seeds. Target: 1M transactions in under 60 s on the 2-core machine.",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}; {versions()}.",
+        "",
+        "| date | preset | transactions | runs | median seconds | median txn/s | "
+        "median peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
     old_rows = []
     if DOC.exists():
         old_rows = [ln for ln in DOC.read_text().splitlines() if ln.startswith("| 20")]

@@ -348,8 +348,84 @@ ALERTS = Table(
     ),
 )
 
+TXN_REPORTS = Table(
+    name="txn_reports",
+    description=(
+        "Every report of a transaction, linked to the one stored transaction: both sides of a "
+        "wire reported by two institutions become one transaction with two rows here."
+    ),
+    columns=(
+        C("txn_id", pa.string(), "The stored transaction.", False),
+        C("reporter_id", pa.string(), "Reporting institution."),
+        C("report_id", pa.string(), "Report it came in."),
+        C("txn_ref", pa.string(), "The reporter's own transaction number."),
+        C("source_file", pa.string(), "File it was read from.", False),
+        C("locator", pa.string(), "Where in the file: line number or XPath.", False),
+        C("fingerprint", pa.int64(), "Content hash (accounts, day, amount, currency).", False),
+        C(
+            "linked_as",
+            pa.string(),
+            "stored (first report) or duplicate (linked to it).",
+            False,
+            allowed=("stored", "duplicate"),
+        ),
+        C("batch_id", pa.string(), "Store batch that wrote it.", False),
+    ),
+)
+
+QUARANTINE = Table(
+    name="quarantine",
+    description="Records that could not be stored, with where they came from and why.",
+    columns=(
+        C("source_file", pa.string(), "File the record came from.", False),
+        C("locator", pa.string(), "Where in the file: line number or XPath.", False),
+        C("field", pa.string(), "Field at fault, if one."),
+        C("value", pa.string(), "Value received."),
+        C("reason", pa.string(), "What was wrong and what was expected.", False),
+        C("batch_id", pa.string(), "Store batch that wrote it.", False),
+    ),
+)
+
+PARTY_MATCHES = Table(
+    name="party_matches",
+    description="Why a reported party was resolved to a stored party (entity resolution trail).",
+    columns=(
+        C("party_id", pa.string(), "Resolved party.", False),
+        C(
+            "matched_on",
+            pa.string(),
+            "Rule that matched.",
+            False,
+            allowed=(
+                "new",
+                "id_document",
+                "name+birth_date",
+                "registration",
+                "name+country",
+                "name+account",
+            ),
+        ),
+        C("match_key", pa.string(), "Normalised value the rule compared.", False),
+        C("source_file", pa.string(), "File of the record.", False),
+        C("locator", pa.string(), "Where in the file.", False),
+        C("batch_id", pa.string(), "Store batch that wrote it.", False),
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (TRANSACTIONS, ACCOUNTS, PARTIES, DESIGNATIONS, LABELS, PROFILES, ALERTS)
+    t.name: t
+    for t in (
+        TRANSACTIONS,
+        ACCOUNTS,
+        PARTIES,
+        DESIGNATIONS,
+        LABELS,
+        PROFILES,
+        ALERTS,
+        TXN_REPORTS,
+        QUARANTINE,
+        PARTY_MATCHES,
+    )
 }
 
 
