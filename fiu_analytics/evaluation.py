@@ -68,3 +68,43 @@ def alert_precision(
             }
         )
     return pd.DataFrame(rows)
+
+
+def typology_scores(
+    alerts: pd.DataFrame,
+    labels: pd.DataFrame,
+    typologies: Iterable[Typology],
+    n_accounts: int | None = None,
+) -> pd.DataFrame:
+    """Per typology, side by side: scenarios of its label typologies, scenario recall (found
+    when an alert *of this typology* names a core account), alerted accounts, account-level
+    precision, recall and F1 against those scenarios' core accounts."""
+    core = labels[labels["account_key"].notna() & labels["is_core"].fillna(False).astype(bool)]
+    core = core.astype({"account_key": "int64"})
+    rows = []
+    for t in typologies:
+        g = core[core["typology"].isin(t.labels)]
+        a = alerts[alerts["typology_id"] == t.id] if len(alerts) else alerts
+        alerted = set(a["subject_account_key"]) if len(a) else set()
+        truth = set(g["account_key"])
+        scen = g.groupby("scenario_id")["account_key"].apply(set)
+        found = sum(bool(s & alerted) for s in scen)
+        tp = len(alerted & truth)
+        prec = tp / len(alerted) if alerted else None
+        rec = tp / len(truth) if truth else None
+        f1 = (2 * prec * rec / (prec + rec)) if prec and rec else (0.0 if truth else None)
+        rows.append(
+            {
+                "typology_id": t.id,
+                "labels": ";".join(t.labels),
+                "scenarios": len(scen),
+                "scenario_recall": found / len(scen) if len(scen) else None,
+                "alerted_accounts": len(alerted),
+                "true_positives": tp,
+                "precision": prec,
+                "account_recall": rec,
+                "f1": f1,
+                "alerted_share": len(alerted) / n_accounts if n_accounts else None,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,9 +1,12 @@
 """Indicators: a registry of pure, vectorised functions (see :mod:`.base` for the contract).
 
-Importing this package registers every indicator in :data:`INDICATORS`.
+Importing this package registers every indicator in :data:`INDICATORS`: each module of the
+package is imported, so adding an indicator means adding a module (or a function to one).
 """
 
-from fiu_analytics.indicators import fan, structuring  # noqa: F401  (registration)
+import importlib
+import pkgutil
+
 from fiu_analytics.indicators.base import (
     INDICATORS,
     RESULT_COLUMNS,
@@ -13,6 +16,10 @@ from fiu_analytics.indicators.base import (
     get_indicator,
     indicator,
 )
+
+for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _mod != "base" and not _mod.startswith("_"):
+        importlib.import_module(f"{__name__}.{_mod}")
 
 __all__ = [
     "INDICATORS",
