@@ -95,10 +95,15 @@ def main() -> int:
         "median peak RSS MB |",
         "|---|---|---|---|---|---|---|",
     ]
-    old_rows = []
+    old_rows, notes = [], ""
     if DOC.exists():
-        old_rows = [ln for ln in DOC.read_text().splitlines() if ln.startswith("| 20")]
-    DOC.write_text("\n".join([*header, row, *old_rows]) + "\n", encoding="utf-8")
+        text = DOC.read_text()
+        old_rows = [ln for ln in text.splitlines() if ln.startswith("| 20")]
+        if "\n## Notes" in text:
+            notes = text[text.index("\n## Notes"):]
+    load = os.getloadavg()[0]
+    row = row.rstrip(" |") + f" | {load:.1f} |"
+    DOC.write_text("\n".join([*header, row, *old_rows]) + "\n" + notes, encoding="utf-8")
     print(f"wrote {DOC}", file=sys.stderr)
     return 0
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "out_dir": "output",
     "typologies_dir": str(REPO / "typologies"),
     "profile": None,
+    "inbox": None,
 }
 
 
@@ -179,17 +180,37 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     out_dir.chmod(0o700)
     _prefect_defaults(out_dir)
-    from pipelines.monitoring import monitoring_flow
+    from pipelines.monitoring import daily_monitoring_flow
 
-    summary = monitoring_flow(
+    inbox = args.inbox or cfg.get("inbox")
+    summary = daily_monitoring_flow(
         data_dir=str(data_dir),
         out_dir=str(out_dir),
+        inbox=inbox,
         start=args.start,
         end=args.end,
         typologies_dir=args.typologies or cfg["typologies_dir"],
         profile=args.profile or cfg["profile"],
     )
     print(format_summary(summary))
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    import pandas as pd
+
+    from fiu_analytics.detection import lifecycle as lc
+    from pipelines.monitoring import state_dir
+
+    out_dir = Path(args.out_dir or cfg["out_dir"])
+    disp = lc.read_dispositions(args.file)
+    rows = lc.apply_feedback(state_dir(out_dir), disp, pd.Timestamp.now(tz="UTC"))
+    counts = disp["disposition"].value_counts().to_dict()
+    print(
+        f"recorded {len(disp)} disposition(s) {counts}; {len(rows)} in the register. "
+        "False positives are suppressed in later runs of the same typology version; all "
+        "dispositions are available as analyst labels for training."
+    )
     return 0
 
 
@@ -218,6 +239,9 @@ def format_summary(summary: dict[str, Any]) -> str:
                 f"{'-' if ri is None else f'{ri:.2f}':>9}  "
                 f"{r['intended_typologies'] or '(none yet)'}"
             )
+    lcc = summary.get("lifecycle")
+    if lcc:
+        lines += ["", "Since the last run: " + ", ".join(f"{k} {v}" for k, v in lcc.items())]
     lines += [
         "",
         f"Alerts: {summary['alerts_csv']}",
@@ -338,7 +362,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--end", help="day after the period (default: after the store's last day)")
     r.add_argument("--typologies", help="typology catalog folder")
     r.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
+    r.add_argument("--inbox", help="folder of new report files to ingest first")
     r.set_defaults(func=cmd_run)
+
+    fb = sub.add_parser(
+        "feedback",
+        help="import analyst dispositions (true_positive, false_positive, escalated)",
+        description="Import a CSV with columns alert_id,disposition[,note]. Dispositions "
+        "become analyst labels for training, and false positives suppress the same typology "
+        "version on the same subject in later runs. They are kept in <out-dir>/state.",
+    )
+    fb.add_argument("file", help="dispositions CSV")
+    fb.add_argument("--out-dir", help="output folder of the runs (holds state/)")
+    fb.set_defaults(func=cmd_feedback)
 
     t = sub.add_parser("typologies", help="list or check the typology catalog")
     t.add_argument("action", choices=["list", "check"])

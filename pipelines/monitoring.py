@@ -1,8 +1,8 @@
-"""The monitoring flow: store -> indicators -> typologies -> alerts -> alert CSV (+ evaluation).
+"""Monitoring flows: detect (store -> alerts -> exports) and daily monitoring (ingest + detect).
 
 Thin by design: each task is one library call. Artifacts and logs carry ids and counts only,
 never names, identity documents or narratives (a Prefect server is seen by more people than the
-store is).
+store is). Outputs are created readable by their owner only.
 """
 
 from __future__ import annotations
@@ -17,12 +17,20 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from fiu_analytics import evaluation, schema
 from fiu_analytics.detection import detect, load_catalog
+from fiu_analytics.detection import lifecycle as lc
 from fiu_analytics.detection.alerts import alert_table, write_alert_csv
+from fiu_analytics.detection.engine import case_period
 from fiu_analytics.detection.inputs import load_detection_input
 from fiu_analytics.indicators import DetectionInput
 from fiu_analytics.store import Store
+from pipelines.ingest import ingest_flow
 
 DEFAULT_TYPOLOGIES = Path(__file__).resolve().parents[1] / "typologies"
+
+
+def state_dir(out_dir: str | Path) -> Path:
+    """Where the alert register and analyst dispositions live: with the outputs."""
+    return Path(out_dir) / "state"
 
 
 @task(retries=2, retry_delay_seconds=2)
@@ -35,6 +43,32 @@ def score_typologies(
     data: DetectionInput, typologies_dir: str, profile: str | None
 ) -> pd.DataFrame:
     return detect(data, load_catalog(Path(typologies_dir), profile=profile))
+
+
+@task
+def apply_lifecycle(
+    alerts: pd.DataFrame, state_dir: str, period_end: pd.Timestamp
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Suppress repeat false positives, then reconcile with the alert register."""
+    kept, suppressed = lc.suppress(alerts, lc.load_dispositions(state_dir))
+    run_time = pd.Timestamp.now(tz="UTC")
+    current, register = lc.reconcile(
+        lc.load_register(state_dir), kept, run_time, {case_period(period_end)}
+    )
+    lc.save_register(state_dir, register)
+    counts = current["status"].value_counts().to_dict() if len(current) else {}
+    closed_now = (
+        int(((register["status"] == "closed") & (register["last_seen"] < run_time)).sum())
+        if len(register)
+        else 0
+    )
+    return current, {
+        "new": counts.get("new", 0),
+        "updated": counts.get("updated", 0),
+        "unchanged": counts.get("unchanged", 0),
+        "closed": closed_now,
+        "suppressed": suppressed,
+    }
 
 
 @task
@@ -54,8 +88,8 @@ def evaluate_against_labels(
     return evaluation.scenario_recall(alerts, labels, catalog).to_dict("records")
 
 
-@flow(name="fiu-monitoring", log_prints=False)
-def monitoring_flow(
+@flow(name="fiu-detect", log_prints=False)
+def detect_flow(
     data_dir: str,
     out_dir: str,
     start: str | None = None,
@@ -63,9 +97,13 @@ def monitoring_flow(
     typologies_dir: str = str(DEFAULT_TYPOLOGIES),
     profile: str | None = None,
 ) -> dict[str, Any]:
-    """Score every typology over ``[start, end)`` and write ``alerts.csv`` and ``summary.json``
-    to ``out_dir``. Returns the summary (counts per typology, recall against labels)."""
+    """Score every typology over ``[start, end)`` and write ``alerts.csv`` and
+    ``summary.json`` to ``out_dir``. Returns the summary (counts per typology, lifecycle
+    counts, recall against labels when the store has labels)."""
     logger = get_run_logger()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o700)
     data = load_period(data_dir, start, end)
     logger.info(
         "loaded %d transactions for %s..%s",
@@ -73,7 +111,8 @@ def monitoring_flow(
         f"{data.period_start:%Y-%m-%d}",
         f"{data.period_end:%Y-%m-%d}",
     )
-    alerts = score_typologies(data, typologies_dir, profile)
+    raw = score_typologies(data, typologies_dir, profile)
+    alerts, lifecycle = apply_lifecycle(raw, str(state_dir(out_dir)), data.period_end)
     csv_path = export_alerts(alerts, data, out_dir)
     recall = evaluate_against_labels(alerts, data_dir, typologies_dir, profile)
     per_typology = alerts.groupby("typology_id").size().to_dict() if len(alerts) else {}
@@ -83,31 +122,73 @@ def monitoring_flow(
         "transactions": len(data.transactions),
         "alerts": len(alerts),
         "alerts_per_typology": {k: int(v) for k, v in per_typology.items()},
+        "lifecycle": lifecycle,
         "recall": recall,
         "alerts_csv": csv_path,
     }
-    out = Path(out_dir)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), "utf-8")
     (out / "summary.json").chmod(0o600)
-    logger.info("%d alerts written to %s", len(alerts), csv_path)
+    logger.info("%d alerts (%s) written to %s", len(alerts), lifecycle, csv_path)
+    publish_artifacts(summary)
+    return summary
+
+
+def publish_artifacts(summary: dict[str, Any]) -> None:
+    """Counts-only artifacts: alerts per typology and a markdown summary."""
     create_table_artifact(
         [{"typology_id": k, "alerts": v} for k, v in summary["alerts_per_typology"].items()],
         key="alerts-per-typology",
         description="Alerts per typology (counts only)",
     )
+    lc_counts = summary["lifecycle"]
     lines = [
         f"# Monitoring run {summary['period_start']} to {summary['period_end']}",
         "",
         f"- transactions scored: {summary['transactions']}",
-        f"- alerts: {summary['alerts']}",
-        f"- alert file: `{csv_path}`",
+        f"- alerts: {summary['alerts']} (new {lc_counts['new']}, updated "
+        f"{lc_counts['updated']}, unchanged {lc_counts['unchanged']}, closed "
+        f"{lc_counts['closed']}, suppressed as known false positives "
+        f"{lc_counts['suppressed']})",
+        f"- alert file: `{summary['alerts_csv']}`",
     ]
-    if recall:
+    if summary.get("report"):
+        lines.append(f"- report: `{summary['report']}`")
+    if summary["recall"]:
         lines += ["", "| label typology | scenarios | recall (any alert) |", "|---|---|---|"]
-        lines += [f"| {r['typology']} | {r['scenarios']} | {r['recall_any']:.2f} |" for r in recall]
+        lines += [
+            f"| {r['typology']} | {r['scenarios']} | {r['recall_any']:.2f} |"
+            for r in summary["recall"]
+        ]
     create_markdown_artifact(
         "\n".join(lines),
         key="monitoring-summary",
         description="Counts only; no names or narratives",
     )
+
+
+@flow(name="fiu-daily-monitoring", log_prints=False)
+def daily_monitoring_flow(
+    data_dir: str,
+    out_dir: str,
+    inbox: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    typologies_dir: str = str(DEFAULT_TYPOLOGIES),
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """Ingest what is waiting in ``inbox`` (if given), then detect and export."""
+    ingested = ingest_flow(inbox=inbox, data_dir=data_dir) if inbox else None
+    summary = detect_flow(
+        data_dir=data_dir,
+        out_dir=out_dir,
+        start=start,
+        end=end,
+        typologies_dir=typologies_dir,
+        profile=profile,
+    )
+    summary["ingest"] = ingested
     return summary
+
+
+# kept for callers of the first version
+monitoring_flow = daily_monitoring_flow

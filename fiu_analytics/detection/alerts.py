@@ -37,12 +37,20 @@ ALERT_CSV_COLUMNS = list(ALERT_CSV_DESCRIPTIONS)
 
 def alert_csv_markdown() -> str:
     """docs/alerts-csv.md, generated from :data:`ALERT_CSV_DESCRIPTIONS`."""
-    lines = ["# alerts.csv", "", "Generated from `fiu_analytics/detection/alerts.py`; do not "
-             "edit by hand.", "", "UTF-8, ISO 8601 dates, one row per alert, sorted by rank. "
-             "Columns keep this order; new ones are only appended.", "",
-             "| # | column | meaning |", "|---|---|---|"]
-    lines += [f"| {i} | `{k}` | {v} |" for i, (k, v) in
-              enumerate(ALERT_CSV_DESCRIPTIONS.items(), 1)]
+    lines = [
+        "# alerts.csv",
+        "",
+        "Generated from `fiu_analytics/detection/alerts.py`; do not edit by hand.",
+        "",
+        "UTF-8, ISO 8601 dates, one row per alert, sorted by rank. "
+        "Columns keep this order; new ones are only appended.",
+        "",
+        "| # | column | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {i} | `{k}` | {v} |" for i, (k, v) in enumerate(ALERT_CSV_DESCRIPTIONS.items(), 1)
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -29,14 +29,19 @@ ALERT_FRAME_COLUMNS = [
     "evidence_txn_ids",
     "period_start",
     "period_end",
+    "case_period",
 ]
 
 
-def alert_id(
-    typology_id: str, subject: int, period_start: pd.Timestamp, period_end: pd.Timestamp
-) -> str:
-    """Stable alert id: the same typology, subject and period always give the same id."""
-    raw = f"{typology_id}|{subject}|{period_start:%Y-%m-%d}|{period_end:%Y-%m-%d}"
+def case_period(period_end: pd.Timestamp) -> str:
+    """The calendar month (``YYYY-MM``) in which a scored period ends: alerts of daily reruns
+    over a sliding window in the same month share their ids."""
+    return f"{pd.Timestamp(period_end) - pd.Timedelta(microseconds=1):%Y-%m}"
+
+
+def alert_id(typology_id: str, subject: int, period: str) -> str:
+    """Stable alert id: the same typology, subject and case period always give the same id."""
+    raw = f"{typology_id}|{subject}|{period}"
     return "AL-" + hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
@@ -95,7 +100,8 @@ def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame
                 evidence.extend(x for x in ev if x not in evidence)
             rows.append(
                 {
-                    "alert_id": alert_id(t.id, int(acct), data.period_start, data.period_end),
+                    "alert_id": alert_id(t.id, int(acct), case_period(data.period_end)),
+                    "case_period": case_period(data.period_end),
                     "typology_id": t.id,
                     "typology_version": t.version,
                     "typology_title": t.title,
