@@ -196,6 +196,21 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    _prefect_defaults(Path(cfg["out_dir"]))
+    from pipelines.serve import serve
+
+    if args.data_dir:
+        cfg["data_dir"] = args.data_dir
+    if args.out_dir:
+        cfg["out_dir"] = args.out_dir
+    try:
+        serve(cfg, port=args.port)
+    except KeyboardInterrupt:
+        print("fiu serve: stopped; schedules are paused until served again", file=sys.stderr)
+    return 0
+
+
 def cmd_feedback(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     import pandas as pd
 
@@ -364,6 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
     r.add_argument("--inbox", help="folder of new report files to ingest first")
     r.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser(
+        "serve",
+        help="run the flows on the schedules of the config file",
+        description="Serve the schedules in the config file ('schedules:' with a cron and a "
+        "time zone per flow: daily-monitoring, detect, ingest). Without PREFECT_API_URL a "
+        "local Prefect server is started (UI on port 4200) and stopped on exit.",
+    )
+    sv.add_argument("--data-dir", help="store (default from the config)")
+    sv.add_argument("--out-dir", help="outputs (default from the config)")
+    sv.add_argument("--port", type=int, default=4200, help="port of the local server")
+    sv.set_defaults(func=cmd_serve)
 
     fb = sub.add_parser(
         "feedback",
