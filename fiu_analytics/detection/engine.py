@@ -30,6 +30,7 @@ ALERT_FRAME_COLUMNS = [
     "period_start",
     "period_end",
     "case_period",
+    "path",
 ]
 
 
@@ -95,9 +96,8 @@ def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame
                 f"{i}={v:g} ({r})"
                 for i, v, r in zip(g["indicator"], g["value"], g["reason"], strict=True)
             )
-            evidence: list[str] = []
-            for ev in g["evidence_txn_ids"]:
-                evidence.extend(x for x in ev if x not in evidence)
+            evidence = list(dict.fromkeys(x for ev in g["evidence_txn_ids"] for x in ev))
+            paths = [p for p in g["path"] if isinstance(p, str) and p] if "path" in g else []
             rows.append(
                 {
                     "alert_id": alert_id(t.id, int(acct), case_period(data.period_end)),
@@ -110,6 +110,7 @@ def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame
                     "score": float(sc),
                     "indicators": inds,
                     "evidence_txn_ids": evidence,
+                    "path": " | ".join(dict.fromkeys(paths)),
                     "period_start": data.period_start,
                     "period_end": data.period_end,
                 }

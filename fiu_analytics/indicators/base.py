@@ -22,6 +22,9 @@ import pandas as pd
 from fiu_analytics.errors import TypologyError
 
 RESULT_COLUMNS = ["account_key", "value", "score", "reason", "evidence_txn_ids"]
+OPTIONAL_COLUMNS = ["path"]
+"""``path``: for nexus indicators, the money path as one readable line (see
+:func:`fiu_analytics.nexus.describe_path`); it is carried into the alert."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class IndicatorSpec:
         missing = set(RESULT_COLUMNS) - set(out.columns)
         if missing:
             raise TypeError(f"indicator {self.id} returned no {sorted(missing)}")
-        return out[RESULT_COLUMNS]
+        return out[RESULT_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in out.columns]]
 
 
 INDICATORS: dict[str, IndicatorSpec] = {}
