@@ -28,8 +28,9 @@ class FxTable:
     source: str = ""
 
     @classmethod
-    def from_csv(cls, path: Path | str | None = None, base: str = "USD",
-                 max_age_days: int = 45) -> FxTable:
+    def from_csv(
+        cls, path: Path | str | None = None, base: str = "USD", max_age_days: int = 45
+    ) -> FxTable:
         if path is None:
             ref = resources.files("fiu_analytics.data").joinpath("fx_rates_sample.csv")
             text_path = str(ref)
@@ -41,22 +42,28 @@ class FxTable:
             raise InputFormatError(text_path, f"cannot read FX table ({exc})") from exc
         missing = {"date", "currency", "usd_per_unit"} - set(df.columns)
         if missing:
-            raise InputFormatError(text_path, f"FX table lacks column(s) {sorted(missing)}; "
-                                   "expected date,currency,usd_per_unit")
+            raise InputFormatError(
+                text_path,
+                f"FX table lacks column(s) {sorted(missing)}; expected date,currency,usd_per_unit",
+            )
         df["d"] = pd.to_datetime(df["date"], errors="coerce", format="ISO8601")
         bad = df["d"].isna() | ~(pd.to_numeric(df["usd_per_unit"], errors="coerce") > 0)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputFormatError(text_path, f"bad FX row {df.iloc[i].to_dict()}: expected an "
-                                   "ISO date and a positive rate", position=f"data row {i + 1}")
+            raise InputFormatError(
+                text_path,
+                f"bad FX row {df.iloc[i].to_dict()}: expected an ISO date and a positive rate",
+                position=f"data row {i + 1}",
+            )
         rates = {}
         for cur, g in df.sort_values("d").groupby("currency"):
             days = g["d"].to_numpy("datetime64[D]").astype(np.int64)
             rates[str(cur).upper()] = (days, g["usd_per_unit"].to_numpy(float))
         return cls(rates, base, max_age_days, text_path)
 
-    def convert(self, amounts: np.ndarray, currencies: np.ndarray, days: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def convert(
+        self, amounts: np.ndarray, currencies: np.ndarray, days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Base amounts and a mask of rows that have no usable rate."""
         out = np.full(len(amounts), np.nan)
         cur = np.asarray(currencies).astype(str)
@@ -75,7 +82,11 @@ class FxTable:
 
     def why_missing(self, currency: str, day: np.datetime64) -> str:
         if currency not in self.rates:
-            return (f"no FX rate for currency {currency} in {self.source or 'the FX table'}; "
-                    f"expected one of {sorted(self.rates)} or the base {self.base}")
-        return (f"no FX rate for {currency} on or within {self.max_age_days} days before "
-                f"{day} in {self.source or 'the FX table'}")
+            return (
+                f"no FX rate for currency {currency} in {self.source or 'the FX table'}; "
+                f"expected one of {sorted(self.rates)} or the base {self.base}"
+            )
+        return (
+            f"no FX rate for {currency} on or within {self.max_age_days} days before "
+            f"{day} in {self.source or 'the FX table'}"
+        )

@@ -94,19 +94,19 @@ def parser_for(fmt: str, mapping: Path | None = None) -> Parser:
         from fiu_analytics.ingest.pacs008 import parse_pacs008
 
         return parse_pacs008
-    if fmt in ("csv", "amlworld"):
+    if fmt in ("csv", "amlworld", "fiu_csv"):
         from fiu_analytics.ingest.tabular import CsvMapping, builtin_mapping, parse_csv
 
-        if fmt == "amlworld":
-            cm = builtin_mapping("amlworld")
-        elif mapping is None:
+        if mapping is not None:
+            cm = CsvMapping.load(mapping)
+        elif fmt in ("amlworld", "fiu_csv"):
+            cm = builtin_mapping(fmt)
+        else:
             raise InputFormatError(
                 "(csv)",
-                "a CSV file needs --mapping (a column-mapping YAML; "
+                "a CSV file of unknown layout needs --mapping (a column-mapping YAML; "
                 "see fiu_analytics/data/mappings/example.yaml)",
             )
-        else:
-            cm = CsvMapping.load(mapping)
         return lambda p: parse_csv(p, cm)
     if fmt == "amlsim":
         from fiu_analytics.ingest.tabular import parse_amlsim
@@ -138,16 +138,16 @@ class Ingestor:
         self.seen_refs: set[tuple[str, str]] = set(
             zip(reports["reporter_id"].fillna(""), reports["txn_ref"].fillna(""), strict=True)
         )
-        # fingerprint -> (txn_id, set of reporters)
-        self.by_fp: dict[int, tuple[str, set[str]]] = {}
+        # fingerprint -> stored transactions with that content, each with the reporters that
+        # reported it (two genuine cash withdrawals of 100 on one day share a fingerprint)
+        self.by_fp: dict[int, dict[str, set[str]]] = {}
         for tid, rep, fp in zip(
             reports["txn_id"],
             reports["reporter_id"].fillna(""),
             reports["fingerprint"],
             strict=True,
         ):
-            entry = self.by_fp.setdefault(int(fp), (tid, set()))
-            entry[1].add(rep)
+            self.by_fp.setdefault(int(fp), {}).setdefault(tid, set()).add(rep)
         d = store.read(schema.DESIGNATIONS, columns=["reference_number", "name"])
         self.designation_keys = set(zip(d["reference_number"], d["name"], strict=True))
 
@@ -165,6 +165,12 @@ class Ingestor:
                 if f is None:
                     raise InputFormatError(
                         str(path), "format not recognised from content; pass --format"
+                    )
+                if f == "csv" and mapping is None:
+                    raise InputFormatError(
+                        str(path),
+                        "a CSV file of unknown layout needs --mapping (a column-mapping YAML; "
+                        "see fiu_analytics/data/mappings/example.yaml)",
                     )
                 if f == "un_list":
                     self._ingest_un_list(path, fr)
@@ -205,7 +211,8 @@ class Ingestor:
     def _ingest_file(self, path: Path, parser: Parser, fr: FileReport) -> None:
         res = self.resolver
         res.start_batch()
-        saved_refs, saved_fp = set(self.seen_refs), dict(self.by_fp)
+        saved_refs = set(self.seen_refs)
+        saved_fp = {k: {t: set(r) for t, r in v.items()} for k, v in self.by_fp.items()}
         saved_keys = (
             dict(res.account_keys),
             res.next_key,
@@ -260,8 +267,17 @@ class Ingestor:
                 else:
                     rows.append(row)
             elif isinstance(rec, PartyRecord):
-                self.resolver.party(rec, None, fr.path, rec.key_hint or "")
-                fr.stored += 1
+                before = len(self.resolver.new_parties)
+                self.resolver.party(
+                    rec,
+                    rec.key_hint,
+                    rec.source_file or fr.path,
+                    rec.locator or "(activity report)",
+                )
+                if len(self.resolver.new_parties) > before:
+                    fr.stored += 1
+                else:  # a party already known (merged): nothing new to store
+                    fr.duplicates += 1
             elif isinstance(rec, LabelRecord):
                 labels.append(asdict(rec) | {"_rec": rec})
             else:
@@ -303,8 +319,23 @@ class Ingestor:
         if t.channel not in schema.CHANNELS:
             return bad("channel", t.channel, f"expected one of {list(schema.CHANNELS)}")
         res = self.resolver
-        src = res.account(t.src, t.src_country, t.source_file, t.locator) if t.src else None
-        dst = res.account(t.dst, t.dst_country, t.source_file, t.locator) if t.dst else None
+        cash_party = None
+        if t.channel == "cash_deposit" and t.dst is not None and t.dst.account_id:
+            # cash is a self-loop on the account; the person paying in is the conductor
+            cash_party = t.src.owner if t.src is not None and t.src.account_id is None else None
+            src_rec, dst_rec = t.dst, t.dst
+        elif t.channel == "cash_withdrawal" and t.src is not None and t.src.account_id:
+            cash_party = t.dst.owner if t.dst is not None and t.dst.account_id is None else None
+            src_rec, dst_rec = t.src, t.src
+        else:
+            src_rec, dst_rec = t.src, t.dst
+        src = res.account(src_rec, t.src_country, t.source_file, t.locator) if src_rec else None
+        dst = res.account(dst_rec, t.dst_country, t.source_file, t.locator) if dst_rec else None
+        if t.conductor is None and cash_party is not None:
+            owner = dst_rec.owner if dst_rec is not None else None
+            same = owner is not None and (owner.name or "") == (cash_party.name or "")
+            if not same:
+                t.conductor = cash_party
         if src is None and dst is None:
             return bad("src/dst", None, "neither side names an account or a party")
         if src is None or dst is None:
@@ -381,20 +412,22 @@ class Ingestor:
             fp = fingerprint(
                 r["_src_id"], r["_dst_id"], str(r["timestamp"].date()), r["amount"], r["currency"]
             )
-            hit = self.by_fp.get(fp)
+            same = self.by_fp.get(fp, {})
+            hit = next((tid for tid, reps in same.items() if rep not in reps), None)
             if ref:
                 self.seen_refs.add((rep, ref))
-            if hit is not None and rep not in hit[1]:
-                # the other side of a transfer already stored: link this report to it
-                hit[1].add(rep)
+            if hit is not None:
+                # another reporter's report of a transfer already stored (the other side of a
+                # wire): link this report to it
+                same[hit].add(rep)
                 fr.duplicates += 1
                 fr.linked_reports += 1
-                reports.append(_report(hit[0], r, fp, "duplicate"))
+                reports.append(_report(hit, r, fp, "duplicate"))
                 continue
             txn_id = f"{rep or 'NA'}-{ref}" if ref else f"FP{fp & 0xFFFFFFFFFFFF:012X}-{i}"
             r["txn_id"] = txn_id
             r["amount_base"] = float(base[i])
-            self.by_fp.setdefault(fp, (txn_id, set()))[1].add(rep)
+            self.by_fp.setdefault(fp, {})[txn_id] = {rep}
             stored.append(r)
             reports.append(_report(txn_id, r, fp, "stored"))
         fr.stored += len(stored)

@@ -32,6 +32,8 @@ class PartyRecord:
     address: str | None = None
     device_id: str | None = None
     key_hint: str | None = None
+    source_file: str | None = None  # set for parties reported on their own (activity reports)
+    locator: str | None = None
 
 
 @dataclass

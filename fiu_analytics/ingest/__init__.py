@@ -1,0 +1,31 @@
+"""Ingest: readers that turn report files into rows of the canonical tables.
+
+Parsers (:func:`parse_goaml`, :func:`parse_pacs008`, :func:`parse_csv`, :func:`parse_amlsim`)
+stream format-neutral records (:mod:`.records`); :class:`Ingestor` resolves, converts, removes
+duplicates and writes them to the store, one atomic batch per file, quarantining what it cannot
+store. :func:`read_un_list` reads the UN Consolidated List into the ``designations`` table.
+"""
+
+from fiu_analytics.ingest.detect import sniff_format
+from fiu_analytics.ingest.fx import FxTable
+from fiu_analytics.ingest.goaml import GoamlMapping, parse_goaml
+from fiu_analytics.ingest.pacs008 import parse_pacs008
+from fiu_analytics.ingest.pipeline import FileReport, Ingestor, IngestReport
+from fiu_analytics.ingest.tabular import CsvMapping, builtin_mapping, parse_amlsim, parse_csv
+from fiu_analytics.ingest.un_list import read_un_list
+
+__all__ = [
+    "CsvMapping",
+    "FileReport",
+    "FxTable",
+    "GoamlMapping",
+    "IngestReport",
+    "Ingestor",
+    "builtin_mapping",
+    "parse_amlsim",
+    "parse_csv",
+    "parse_goaml",
+    "parse_pacs008",
+    "read_un_list",
+    "sniff_format",
+]
