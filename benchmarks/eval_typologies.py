@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,17 +40,23 @@ def synth_hash() -> str:
     h = hashlib.sha1()
     for p in sorted((REPO / "fiu_analytics" / "synth").rglob("*.py")):
         h.update(p.read_bytes())
-    for p in sorted((REPO / "fiu_analytics" / "data").glob("*.yaml")):
-        h.update(p.read_bytes())
+    h.update((REPO / "fiu_analytics" / "data" / "countries.yaml").read_bytes())
     return h.hexdigest()[:10]
 
 
 def world(preset: str, seed: int) -> Store:
     root = CACHE / f"{preset}-{seed}-{synth_hash()}"
-    store = Store(root)
-    if not store.exists():
-        generate(SynthConfig.preset(preset, seed=seed), store)
-    return store
+    if not (root / "manifest.json").exists():
+        # generate beside the cache entry and rename it into place: concurrent runs of this
+        # script never see (or write into) a half-built world
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix=".building-"))
+        generate(SynthConfig.preset(preset, seed=seed), Store(tmp / "w"))
+        try:
+            os.rename(tmp / "w", root)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another run finished first: use it
+    return Store(root)
 
 
 def evaluate(store: Store, catalog: list) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -88,6 +97,7 @@ def main() -> int:
             alerted=("alerted_accounts", "sum"),
             precision=("precision", "mean"),
             min_precision=("precision", "min"),
+            precision_strict=("precision_strict", "mean"),
             f1=("f1", "mean"),
         )
         .reset_index()
@@ -127,13 +137,15 @@ def main() -> int:
         "Worlds generated from seeds not used while developing the typologies (development "
         "used seeds 1-3). Scenario recall: a scenario is found when an alert of the "
         "typology names one of its core accounts. Precision: share of accounts the "
-        "typology alerts that are core accounts of its label typologies' scenarios. "
+        "typology alerts that are core accounts of scenarios of its labels or related labels "
+        "(scenarios that contain the same behaviour, e.g. the trafficking controller of an "
+        "NX-04 scenario for TY-HTSE); strict precision counts its own labels only. "
         "Targets: scenario recall >= 0.95 and precision >= 0.8 per typology; at most 0.1% "
         "of accounts alerted on a clean world.",
         "",
         "| typology | labels | scenarios | scenario recall | min | alerted | precision | "
-        "min | F1 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "min | strict precision | F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def f(x: object) -> str:
@@ -143,7 +155,8 @@ def main() -> int:
         lines.append(
             f"| {r.typology_id} | {r.labels} | {r.scenarios} | "
             f"{f(r.scenario_recall)} | {f(r.min_scenario_recall)} | {r.alerted} | "
-            f"{f(r.precision)} | {f(r.min_precision)} | {f(r.f1)} |"
+            f"{f(r.precision)} | {f(r.min_precision)} | {f(r.precision_strict)} | "
+            f"{f(r.f1)} |"
         )
     if base_rows:
         lines += [

@@ -78,30 +78,41 @@ def typology_scores(
 ) -> pd.DataFrame:
     """Per typology, side by side: scenarios of its label typologies, scenario recall (found
     when an alert *of this typology* names a core account), alerted accounts, account-level
-    precision, recall and F1 against those scenarios' core accounts."""
+    precision, recall and F1.
+
+    Precision counts an alerted account as correct when it is a core account of a scenario of
+    the typology's ``labels`` or ``related_labels`` (scenarios that contain the same behaviour:
+    an NX-04 controller runs a sexual-exploitation scheme, so TY-HTSE alerting him is right).
+    ``precision_strict`` counts ``labels`` only. Recall is over ``labels`` only.
+    """
     core = labels[labels["account_key"].notna() & labels["is_core"].fillna(False).astype(bool)]
     core = core.astype({"account_key": "int64"})
     rows = []
     for t in typologies:
         g = core[core["typology"].isin(t.labels)]
+        related = set(core.loc[core["typology"].isin(t.related_labels), "account_key"])
         a = alerts[alerts["typology_id"] == t.id] if len(alerts) else alerts
         alerted = set(a["subject_account_key"]) if len(a) else set()
         truth = set(g["account_key"])
         scen = g.groupby("scenario_id")["account_key"].apply(set)
         found = sum(bool(s & alerted) for s in scen)
         tp = len(alerted & truth)
-        prec = tp / len(alerted) if alerted else None
+        tp_rel = len(alerted & (truth | related))
+        prec = tp_rel / len(alerted) if alerted else None
+        strict = tp / len(alerted) if alerted else None
         rec = tp / len(truth) if truth else None
         f1 = (2 * prec * rec / (prec + rec)) if prec and rec else (0.0 if truth else None)
         rows.append(
             {
                 "typology_id": t.id,
                 "labels": ";".join(t.labels),
+                "related_labels": ";".join(t.related_labels),
                 "scenarios": len(scen),
                 "scenario_recall": found / len(scen) if len(scen) else None,
                 "alerted_accounts": len(alerted),
-                "true_positives": tp,
+                "true_positives": tp_rel,
                 "precision": prec,
+                "precision_strict": strict,
                 "account_recall": rec,
                 "f1": f1,
                 "alerted_share": len(alerted) / n_accounts if n_accounts else None,

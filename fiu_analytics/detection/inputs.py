@@ -40,5 +40,8 @@ def load_detection_input(store: Store, start: Any = None, end: Any = None) -> De
         parties=store.read(schema.PARTIES),
         period_start=lo,
         period_end=hi,
-        reference={"countries": country_reference()},
+        reference={
+            "countries": country_reference(),
+            "designations": store.read(schema.DESIGNATIONS),
+        },
     )

@@ -12,6 +12,7 @@ A typology file (Sigma-style header, Tazama-style weighted score)::
     level: medium                     # informational | low | medium | high | critical
     subject: account
     labels: [GEN-01]                  # ground-truth typology codes it is meant to find
+    related_labels: [NX-04]           # scenarios that also contain this behaviour (optional)
     indicators:
       - id: GEN-01
         weight: 1.0
@@ -71,6 +72,7 @@ class Typology:
     indicators: tuple[IndicatorUse, ...]
     threshold: float
     labels: tuple[str, ...] = ()
+    related_labels: tuple[str, ...] = ()
     path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -113,7 +115,7 @@ def parse_typology(doc: Any, where: str) -> Typology:
         params = u.get("params") or {}
         spec.resolve(params, where=at)
         uses.append(IndicatorUse(u["id"], float(weight), dict(params)))
-    known = set(REQUIRED) | {"labels"}
+    known = set(REQUIRED) | {"labels", "related_labels"}
     return Typology(
         id=str(doc["id"]),
         version=str(doc["version"]),
@@ -127,6 +129,7 @@ def parse_typology(doc: Any, where: str) -> Typology:
         indicators=tuple(uses),
         threshold=float(thr),
         labels=tuple(map(str, doc.get("labels", []))),
+        related_labels=tuple(map(str, doc.get("related_labels", []))),
         path=where,
         extra={k: v for k, v in doc.items() if k not in known},
     )

@@ -1,0 +1,455 @@
+"""Nexus indicators: trafficking proceeds reaching terrorism-financing endpoints.
+
+* SAN-02: exposure, accounts that exchanged value with an account of a designated party.
+* NX-04: an account with a trafficking-proceeds profile (several HT indicators) from which
+  value travels forward in time, within two hops and 90 days, to a TF endpoint: a SAN-01 hit,
+  a SAN-02 exposed account, an NPO flagged by TF-07, a hawala node flagged by TF-08, or an
+  account in a conflict-adjacent jurisdiction (TF-01 geography). The alert carries the path.
+* NX-06: accounts used as mules for someone else (pass-through of >= 80% within 48 h, opened
+  recently, sharing a device or address with the person who controls them or paid in by that
+  person as conductor) whose outflows reach TF endpoints; the subject is the controller, and
+  the endpoints reached.
+* NX-01: ransom or "purchase" payments: a family cluster (shared surname, address or phone) pays
+  one relative within 14 days, who then sends >= 3,000 by MSB or hawala to an unrelated
+  intermediary in or next to a conflict-adjacent jurisdiction; the subject is the intermediary
+  (families are victims, never subjects). An intermediary paid by several families scores more.
+
+Endpoint sets and HT profiles are built from the other indicators of the registry (by id), so
+each nexus rule reuses exactly the logic that analysts see alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from fiu_analytics.indicators.base import (
+    DetectionInput,
+    Param,
+    empty_result,
+    get_indicator,
+    indicator,
+    ramp,
+)
+from fiu_analytics.nexus import best_paths, describe_path, trace_paths
+from fiu_analytics.reference import countries_with
+
+_SELF = ("cash_deposit", "cash_withdrawal")
+
+
+def _fired(data: DetectionInput, ind: str) -> set[int]:
+    key = f"nexus:fired:{ind}"
+    if key not in data.cache:
+        try:
+            r = get_indicator(ind)(data)
+            data.cache[key] = set(map(int, r.loc[r["score"] > 0, "account_key"]))
+        except Exception as exc:  # an endpoint rule that cannot run must not hide the others
+            data.cache[key] = set()
+            data.cache.setdefault("nexus:errors", []).append(f"{ind}: {exc}")
+    return data.cache[key]
+
+
+def _conflict_accounts(data: DetectionInput, tag: str) -> set[int]:
+    codes = set(countries_with(tag, data.reference.get("countries")))
+    acc = data.accounts
+    return set(map(int, acc.loc[acc["country"].isin(codes), "account_key"]))
+
+
+def _counterparties(data: DetectionInput, accounts: set[int]) -> set[int]:
+    tx = data.transactions
+    s, d = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
+    acc = np.fromiter(accounts, np.int64) if accounts else np.empty(0, np.int64)
+    out = set(map(int, d[np.isin(s, acc)])) | set(map(int, s[np.isin(d, acc)]))
+    return out - accounts
+
+
+def endpoints(
+    data: DetectionInput,
+    geography_tag: str = "conflict_adjacent",
+    rules: str = "SAN-01,SAN-02,TF-07,TF-08,geo",
+) -> dict[int, str]:
+    """TF endpoints by account, each with the rule that made it one (strongest rule wins)."""
+    wanted = [r.strip() for r in rules.split(",")]
+    out: dict[int, str] = {}
+    san = _fired(data, "SAN-01") if "SAN-01" in wanted or "SAN-02" in wanted else set()
+    order = [
+        ("SAN-01", san if "SAN-01" in wanted else set()),
+        ("TF-07", _fired(data, "TF-07") if "TF-07" in wanted else set()),
+        ("TF-08", _fired(data, "TF-08") if "TF-08" in wanted else set()),
+        ("SAN-02", _counterparties(data, san) if "SAN-02" in wanted else set()),
+        ("TF-01 geography", _conflict_accounts(data, geography_tag) if "geo" in wanted else set()),
+    ]
+    for rule, accounts in order:
+        for a in accounts:
+            out.setdefault(a, rule)
+    return out
+
+
+@indicator(
+    "SAN-02",
+    "Network proximity to designated parties",
+    min_value=Param(0.0, float, min=0, help="least value exchanged with the designated account"),
+    max_evidence=Param(50, int, min=1),
+)
+def designated_exposure(data: DetectionInput, min_value: float, max_evidence: int) -> pd.DataFrame:
+    """Accounts that paid or were paid by an account of a SAN-01 hit (one hop)."""
+    san = _fired(data, "SAN-01")
+    if not san:
+        return empty_result()
+    tx = data.transactions
+    s, d = tx["src_account_key"], tx["dst_account_key"]
+    touch = tx[(s.isin(san) ^ d.isin(san)) & (s != d)]
+    other = np.where(
+        touch["src_account_key"].isin(san), touch["dst_account_key"], touch["src_account_key"]
+    )
+    g = touch.assign(other=other).groupby("other")
+    agg = g["amount_base"].sum()
+    agg = agg[agg >= min_value]
+    if agg.empty:
+        return empty_result()
+    ev = g["txn_id"].agg(lambda x: list(x)[:max_evidence])
+    n = g.size()
+    return pd.DataFrame(
+        {
+            "account_key": agg.index.to_numpy(np.int64),
+            "value": agg.to_numpy(float),
+            "score": np.full(len(agg), 0.6),
+            "reason": [
+                f"exchanged {v:,.0f} in {n[k]} transaction(s) with a designated party's account"
+                for k, v in agg.items()
+            ],
+            "evidence_txn_ids": [ev[k] for k in agg.index],
+        }
+    )
+
+
+@indicator(
+    "NX-04",
+    "Trafficking-proceeds profile with onward flow to TF endpoints",
+    ht_indicators=Param(
+        "HT-01,HT-02,HT-06,HT-07,HT-08,HT-09,HT-12,HT-13,HT-15,HT-16,HT-17",
+        str,
+        help="HT indicators that make the trafficking profile",
+    ),
+    min_ht=Param(3, int, min=1, max=20, help="HT indicators that must fire on the source"),
+    max_hops=Param(2, int, min=1, max=3),
+    window_days=Param(90, int, min=1, max=365),
+    min_value=Param(1000.0, float, min=0, help="least value carried the whole way"),
+    endpoint_rules=Param("SAN-01,SAN-02,TF-07,TF-08,geo", str),
+    geography_tag=Param("conflict_adjacent", str),
+)
+def nexus_path(
+    data: DetectionInput,
+    ht_indicators: str,
+    min_ht: int,
+    max_hops: int,
+    window_days: int,
+    min_value: float,
+    endpoint_rules: str,
+    geography_tag: str,
+) -> pd.DataFrame:
+    """Sources with >= ``min_ht`` HT indicators whose money reaches a TF endpoint; the
+    subject is the source, the reason names the HT indicators and the endpoint rule, and the
+    alert carries the path with amounts and dates."""
+    counts: dict[int, list[str]] = {}
+    for ind in (i.strip() for i in ht_indicators.split(",")):
+        for a in _fired(data, ind):
+            counts.setdefault(a, []).append(ind)
+    sources = {a for a, inds in counts.items() if len(inds) >= min_ht}
+    sources -= _feeders(data, sources)
+    ends = endpoints(data, geography_tag, endpoint_rules)
+    paths = trace_paths(
+        data.transactions,
+        sources,
+        ends,
+        max_hops=max_hops,
+        window_days=window_days,
+        min_value=min_value,
+    )
+    best = best_paths(paths)
+    if best.empty:
+        return empty_result()
+    ids = data.accounts.set_index("account_key")["account_id"].to_dict()
+    return pd.DataFrame(
+        {
+            "account_key": best["source"].to_numpy(np.int64),
+            "value": best["value"].to_numpy(float),
+            "score": ramp(best["value"].to_numpy(), min_value, 5 * min_value),
+            "reason": [
+                f"{len(counts[s])} HT indicators ({','.join(counts[s])}); "
+                f"{v:,.0f} reached a {rule} endpoint in {h} hop(s)"
+                + (" (hub branching capped)" if c else "")
+                for s, v, rule, h, c in zip(
+                    best["source"],
+                    best["value"],
+                    best["endpoint_rule"],
+                    best["hops"],
+                    best["capped"],
+                    strict=True,
+                )
+            ],
+            "evidence_txn_ids": list(best["txn_ids"]),
+            "path": [describe_path(r, ids) for _, r in best.iterrows()],
+        }
+    )
+
+
+def _feeders(data: DetectionInput, sources: set[int], share: float = 0.5) -> set[int]:
+    """Sources that mostly pay another source: victims whose earnings are swept to their
+    controller look like trafficking profiles too, but the controller is the subject."""
+    if not sources:
+        return set()
+    tx = data.transactions
+    out = tx[tx["src_account_key"].isin(sources) & (tx["src_account_key"] != tx["dst_account_key"])]
+    if out.empty:
+        return set()
+    by = out.groupby(["src_account_key", "dst_account_key"])["amount_base"].sum()
+    total = by.groupby(level=0).sum()
+    top = by.groupby(level=0).idxmax()
+    feeders = set()
+    for src, (_, dst) in top.items():
+        if dst in sources and by[(src, dst)] >= share * total[src]:
+            feeders.add(int(src))
+    return feeders
+
+
+def _mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.DataFrame:
+    """Accounts forwarding >= ``min_forward`` of what they receive within ``within_hours``."""
+    tx = data.transactions
+    e = tx[tx["src_account_key"] != tx["dst_account_key"]]
+    cash_in = tx[(tx["channel"] == "cash_deposit")]
+    inflow = pd.concat(
+        [
+            e[["dst_account_key", "amount_base", "timestamp"]].rename(
+                columns={"dst_account_key": "acct"}
+            ),
+            cash_in[["dst_account_key", "amount_base", "timestamp"]].rename(
+                columns={"dst_account_key": "acct"}
+            ),
+        ]
+    )
+    out = e[["src_account_key", "amount_base", "timestamp"]].rename(
+        columns={"src_account_key": "acct"}
+    )
+    tin = inflow.groupby("acct")["amount_base"].sum()
+    tout = out.groupby("acct")["amount_base"].sum()
+    both = pd.concat([tin.rename("tin"), tout.rename("tout")], axis=1).dropna()
+    both = both[(both["tin"] > 0) & (both["tout"] >= min_forward * both["tin"])]
+    if both.empty:
+        return both
+    # dwell: median time from an inflow to the next outflow
+    cand = both.index
+    i2 = inflow[inflow["acct"].isin(cand)].sort_values("timestamp")
+    o2 = out[out["acct"].isin(cand)].sort_values("timestamp")
+    m = pd.merge_asof(
+        i2,
+        o2.rename(columns={"timestamp": "t_out", "amount_base": "a_out"}),
+        left_on="timestamp",
+        right_on="t_out",
+        by="acct",
+        direction="forward",
+    )
+    dwell = (m["t_out"] - m["timestamp"]).dt.total_seconds() / 3600
+    med = dwell.groupby(m["acct"]).median()
+    both["dwell_h"] = med
+    return both[both["dwell_h"] <= within_hours]
+
+
+@indicator(
+    "NX-06",
+    "Victim-controlled mule accounts moving TF funds",
+    min_forward=Param(0.8, float, min=0.1, max=1.0),
+    within_hours=Param(48, int, min=1, max=720),
+    min_mules=Param(2, int, min=1, max=50),
+    max_account_age_days=Param(
+        120, int, min=1, help="mule accounts are this new or newer at their first inflow"
+    ),
+    endpoint_rules=Param("SAN-01,SAN-02,TF-08,geo", str),
+    geography_tag=Param("conflict_adjacent", str),
+)
+def victim_mules(
+    data: DetectionInput,
+    min_forward: float,
+    within_hours: int,
+    min_mules: int,
+    max_account_age_days: int,
+    endpoint_rules: str,
+    geography_tag: str,
+) -> pd.DataFrame:
+    """Controllers of >= ``min_mules`` pass-through accounts whose outflows reach TF
+    endpoints; control = shared device or address with the mules' owners, or depositing cash
+    into them as conductor. Endpoints reached are subjects too."""
+    mules = _mules(data, min_forward, within_hours)
+    if mules.empty:
+        return empty_result()
+    ends = endpoints(data, geography_tag, endpoint_rules)
+    tx = data.transactions
+    out = tx[
+        tx["src_account_key"].isin(mules.index)
+        & tx["dst_account_key"].isin(ends.keys())
+        & (tx["src_account_key"] != tx["dst_account_key"])
+    ]
+    tf_mules = set(map(int, out["src_account_key"]))
+    acc = data.accounts.set_index("account_key")
+    first_in = (
+        tx[tx["dst_account_key"].isin(tf_mules)].groupby("dst_account_key")["timestamp"].min()
+    )
+    opened = pd.to_datetime(acc["opened_at"], utc=True).reindex(first_in.index)
+    young = ((first_in - opened) <= pd.Timedelta(days=max_account_age_days)).fillna(False)
+    tf_mules = set(map(int, young.index[young.to_numpy(dtype=bool)]))
+    out = out[out["src_account_key"].isin(tf_mules)]
+    if not tf_mules:
+        return empty_result()
+    par = data.parties.set_index("party_id")
+    owner = acc["owner_party_id"]
+    links: dict[str, set[int]] = {}  # controller party -> mules it controls
+    mule_parties = owner.reindex(list(tf_mules)).dropna()
+    for col in ("device_id", "address"):
+        vals = par[col].reindex(mule_parties.to_numpy())
+        for m, v in zip(mule_parties.index, vals, strict=True):
+            if isinstance(v, str) and v:
+                sharers = par.index[(par[col] == v).to_numpy()]
+                for p in sharers:
+                    if p != mule_parties[m]:
+                        links.setdefault(p, set()).add(int(m))
+    cond = tx[tx["dst_account_key"].isin(tf_mules) & tx["conductor_party_id"].notna()]
+    for p, m in zip(cond["conductor_party_id"], cond["dst_account_key"], strict=True):
+        if owner.get(int(m)) != p:
+            links.setdefault(p, set()).add(int(m))
+    rows = []
+    by_owner = owner.reset_index().groupby("owner_party_id")["account_key"].apply(list)
+    for p, linked in links.items():
+        ms = linked & tf_mules
+        if len(ms) < min_mules:
+            continue
+        ev = out[out["src_account_key"].isin(ms)]
+        rules = sorted({ends[int(d)] for d in ev["dst_account_key"]})
+        for a in by_owner.get(p, []):
+            if a in tf_mules:
+                continue
+            rows.append(
+                {
+                    "account_key": int(a),
+                    "value": float(len(ms)),
+                    "score": float(ramp(np.array([len(ms)]), min_mules, min_mules + 2)[0]),
+                    "reason": f"controls {len(ms)} pass-through accounts that paid "
+                    f"{ev['amount_base'].sum():,.0f} to {', '.join(rules)} "
+                    "endpoints",
+                    "evidence_txn_ids": list(ev["txn_id"])[:100],
+                }
+            )
+        for d, g in ev.groupby("dst_account_key"):
+            rows.append(
+                {
+                    "account_key": int(d),
+                    "value": float(g["amount_base"].sum()),
+                    "score": 0.6,
+                    "reason": f"received {g['amount_base'].sum():,.0f} from "
+                    f"{g['src_account_key'].nunique()} controlled "
+                    f"pass-through account(s) ({ends[int(d)]} endpoint)",
+                    "evidence_txn_ids": list(g["txn_id"])[:100],
+                }
+            )
+    if not rows:
+        return empty_result()
+    return (
+        pd.DataFrame(rows)
+        .sort_values("score", ascending=False)
+        .drop_duplicates("account_key")
+        .reset_index(drop=True)
+    )
+
+
+_SURNAME = re.compile(r"(\S+)\s*$")
+
+
+@indicator(
+    "NX-01",
+    "Ransom or purchase payments for captives via intermediaries",
+    min_family=Param(3, int, min=2, max=50, help="family members paying in"),
+    family_window_days=Param(14, int, min=1, max=90),
+    onward_days=Param(30, int, min=1, max=120),
+    min_amount=Param(3000.0, float, min=0, help="least onward MSB/hawala payment"),
+    channels=Param("msb_remittance,hawala,wire", str),
+    geography_tag=Param("conflict_adjacent", str),
+)
+def ransom_intermediary(
+    data: DetectionInput,
+    min_family: int,
+    family_window_days: int,
+    onward_days: int,
+    min_amount: float,
+    channels: str,
+    geography_tag: str,
+) -> pd.DataFrame:
+    """Intermediaries receiving large MSB/hawala payments from people who had just been paid
+    by a family cluster (payers sharing surname, address or phone with the receiver)."""
+    tx = data.transactions
+    acc = data.accounts[["account_key", "owner_party_id", "country"]]
+    par = data.parties[["party_id", "name", "address", "phone"]].copy()
+    par["surname"] = par["name"].str.extract(_SURNAME, expand=False).str.casefold()
+    owners = acc.merge(par, left_on="owner_party_id", right_on="party_id", how="left")
+    info = owners.set_index("account_key")[["surname", "address", "phone"]]
+    e = tx[(tx["src_account_key"] != tx["dst_account_key"])]
+    pay = e[["txn_id", "src_account_key", "dst_account_key", "timestamp"]]
+    s = info.reindex(pay["src_account_key"].to_numpy()).to_numpy()
+    d = info.reindex(pay["dst_account_key"].to_numpy()).to_numpy()
+    kin = ((s == d) & pd.notna(s)).any(axis=1)
+    fam = pay[kin]
+    if fam.empty:
+        return empty_result()
+    fam_n = fam.groupby("dst_account_key").agg(
+        n=("src_account_key", "nunique"),
+        first=("timestamp", "min"),
+        last=("timestamp", "max"),
+        ids=("txn_id", list),
+    )
+    fam_n = fam_n[
+        (fam_n["n"] >= min_family - 1)
+        & (fam_n["last"] - fam_n["first"] <= pd.Timedelta(days=family_window_days))
+    ]
+    if fam_n.empty:
+        return empty_result()
+    chans = [c.strip() for c in channels.split(",")]
+    geo = _conflict_accounts(data, geography_tag)
+    onward = e[
+        e["src_account_key"].isin(fam_n.index)
+        & e["channel"].isin(chans)
+        & (e["amount_base"] >= min_amount)
+    ]
+    onward = onward.merge(fam_n[["last", "ids", "n"]], left_on="src_account_key", right_index=True)
+    onward = onward[
+        (onward["timestamp"] >= onward["last"])
+        & (onward["timestamp"] - onward["last"] <= pd.Timedelta(days=onward_days))
+    ]
+    # the intermediary is unrelated to the family and sits in (or next to) a risk geography
+    od = info.reindex(onward["dst_account_key"].to_numpy()).to_numpy()
+    osrc = info.reindex(onward["src_account_key"].to_numpy()).to_numpy()
+    unrelated = ~((od == osrc) & pd.notna(od)).any(axis=1)
+    onward = onward[unrelated]
+    if onward.empty:
+        return empty_result()
+    onward = onward.assign(
+        in_geo=onward["dst_account_key"].isin(geo)
+        | onward["dst_country"].isin(countries_with(geography_tag, data.reference.get("countries")))
+    )
+    rows = []
+    for inter, g in onward.groupby("dst_account_key"):
+        families = g["src_account_key"].nunique()
+        geo_hit = bool(g["in_geo"].any())
+        value = float(families) + (0.5 if geo_hit else 0.0)
+        ev = list(dict.fromkeys([*g["txn_id"], *[i for ids in g["ids"] for i in ids]]))
+        rows.append(
+            {
+                "account_key": int(inter),
+                "value": value,
+                "score": min(1.0, 0.45 + 0.25 * families + (0.15 if geo_hit else 0.0)),
+                "reason": f"{len(g)} payment(s) of {g['amount_base'].sum():,.0f} from {families} "
+                f"relative(s) paid by family clusters of {int(g['n'].max()) + 1}+"
+                + (" into a conflict-adjacent jurisdiction" if geo_hit else ""),
+                "evidence_txn_ids": ev[:100],
+            }
+        )
+    return pd.DataFrame(rows)
