@@ -213,6 +213,7 @@ class Ingestor:
         res.start_batch()
         saved_refs = set(self.seen_refs)
         saved_fp = {k: {t: set(r) for t, r in v.items()} for k, v in self.by_fp.items()}
+        saved_ids = dict(res.account_id_of)
         saved_keys = (
             dict(res.account_keys),
             res.next_key,
@@ -244,6 +245,7 @@ class Ingestor:
             # the batch did not commit: forget what it taught the resolver
             self.seen_refs, self.by_fp = saved_refs, saved_fp
             res.account_keys, res.next_key, res.party_index, res.known_parties = saved_keys
+            res.account_id_of = saved_ids
             res.start_batch()
             fr.stored = fr.quarantined = fr.duplicates = fr.linked_reports = fr.labels = 0
             raise
@@ -476,12 +478,7 @@ class Ingestor:
 
 
 def _id_of(res: Resolver, key: int) -> str:
-    # reverse lookups are rare (fingerprints only); cache a reverse map lazily
-    rev = getattr(res, "_rev", None)
-    if rev is None or len(rev) != len(res.account_keys):
-        rev = {v: k for k, v in res.account_keys.items()}
-        res._rev = rev  # type: ignore[attr-defined]
-    return rev[key]
+    return res.account_id_of[key]
 
 
 def _cc(code: str | None) -> str | None:

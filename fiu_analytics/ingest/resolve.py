@@ -45,6 +45,7 @@ class Resolver:
     """Holds the store's known accounts and parties; assigns keys and ids to new ones."""
 
     account_keys: dict[str, int] = field(default_factory=dict)
+    account_id_of: dict[int, str] = field(default_factory=dict)
     next_key: int = 1
     party_index: dict[str, str] = field(default_factory=dict)  # match key -> party_id
     known_parties: set[str] = field(default_factory=set)
@@ -63,6 +64,7 @@ class Resolver:
                 zip(accounts["account_id"], accounts["account_key"].astype(int), strict=True)
             )
             r.next_key = int(accounts["account_key"].max()) + 1
+            r.account_id_of = {v: k for k, v in r.account_keys.items()}
         r.known_parties = set(parties["party_id"]) if len(parties) else set()
         if len(parties):
             acct_of = (
@@ -181,6 +183,7 @@ class Resolver:
             key = self.next_key
             self.next_key += 1
             self.account_keys[account_id] = key
+            self.account_id_of[key] = account_id
             country = a.country or side_country
             self.new_accounts.append(
                 {
