@@ -211,6 +211,56 @@ def cmd_serve(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    import pandas as pd
+
+    from fiu_analytics import schema
+    from fiu_analytics.detection import detect, load_catalog
+    from fiu_analytics.detection.inputs import load_detection_input
+    from fiu_analytics.evaluation import typology_scores
+    from fiu_analytics.store import Store
+
+    store = Store(args.data_dir or cfg["data_dir"])
+    if not store.exists():
+        raise ConfigError(f"{store.root}: no store here")
+    catalog = load_catalog(
+        Path(args.typologies or cfg["typologies_dir"]), profile=args.profile or cfg["profile"]
+    )
+    labels = store.read(schema.LABELS)
+    if labels.empty:
+        raise ConfigError(f"{store.root}: the store has no labels to evaluate against")
+    data = load_detection_input(store, args.start, args.end)
+    alerts = detect(data, catalog)
+    scores = typology_scores(alerts, labels, catalog, n_accounts=len(data.accounts))
+    pd.set_option("display.width", 200)
+    cols = [
+        "typology_id",
+        "labels",
+        "scenarios",
+        "scenario_recall",
+        "alerted_accounts",
+        "precision",
+        "precision_strict",
+        "account_recall",
+        "f1",
+    ]
+    print(scores[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    if args.baseline:
+        base = Store(args.baseline)
+        bdata = load_detection_input(base)
+        balerts = detect(bdata, catalog)
+        n = balerts["subject_account_key"].nunique() if len(balerts) else 0
+        print(
+            f"\nclean baseline {base.root}: {n} of {len(bdata.accounts)} accounts alerted "
+            f"({n / max(len(bdata.accounts), 1):.3%})"
+        )
+        if n:
+            print(balerts.groupby("typology_id").size().to_string())
+    if args.output:
+        scores.to_csv(args.output, index=False)
+    return 0
+
+
 def cmd_feedback(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     import pandas as pd
 
@@ -391,6 +441,23 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--out-dir", help="outputs (default from the config)")
     sv.add_argument("--port", type=int, default=4200, help="port of the local server")
     sv.set_defaults(func=cmd_serve)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="compare alerts with labels, per typology",
+        description="Run every typology on a labelled store and report, per typology: "
+        "scenario recall (a scenario is found when an alert names one of its core accounts), "
+        "account-level precision, recall and F1; with --baseline, the share of accounts "
+        "alerted on a clean store (normal behaviour only, e.g. `fiu generate --preset clean`).",
+    )
+    ev.add_argument("--data-dir", help="labelled store")
+    ev.add_argument("--baseline", help="clean store (no scenarios)")
+    ev.add_argument("--start")
+    ev.add_argument("--end")
+    ev.add_argument("--typologies")
+    ev.add_argument("--profile")
+    ev.add_argument("--output", help="also write the table as CSV")
+    ev.set_defaults(func=cmd_evaluate)
 
     fb = sub.add_parser(
         "feedback",

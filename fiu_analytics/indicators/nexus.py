@@ -65,6 +65,17 @@ def _counterparties(data: DetectionInput, accounts: set[int]) -> set[int]:
     return out - accounts
 
 
+def _mvts_abroad(data: DetectionInput) -> set[int]:
+    """Accounts of exchange houses and hawala businesses outside the home jurisdiction."""
+    home = (data.reference.get("countries") or {}).get("home")
+    kinds = data.parties.loc[
+        data.parties["entity_kind"].isin(["exchange_house", "hawala"]), "party_id"
+    ]
+    acc = data.accounts
+    sel = acc["owner_party_id"].isin(kinds) & (acc["country"] != home)
+    return set(map(int, acc.loc[sel, "account_key"]))
+
+
 def endpoints(
     data: DetectionInput,
     geography_tag: str = "conflict_adjacent",
@@ -78,6 +89,7 @@ def endpoints(
         ("SAN-01", san if "SAN-01" in wanted else set()),
         ("TF-07", _fired(data, "TF-07") if "TF-07" in wanted else set()),
         ("TF-08", _fired(data, "TF-08") if "TF-08" in wanted else set()),
+        ("MVTS abroad", _mvts_abroad(data) if "mvts" in wanted else set()),
         ("SAN-02", _counterparties(data, san) if "SAN-02" in wanted else set()),
         ("TF-01 geography", _conflict_accounts(data, geography_tag) if "geo" in wanted else set()),
     ]
@@ -266,7 +278,8 @@ def _mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.Da
     max_account_age_days=Param(
         120, int, min=1, help="mule accounts are this new or newer at their first inflow"
     ),
-    endpoint_rules=Param("SAN-01,SAN-02,TF-08,geo", str),
+    min_value=Param(3000.0, float, min=0, help="least value the mules paid to endpoints"),
+    endpoint_rules=Param("SAN-01,TF-08,mvts,geo", str),
     geography_tag=Param("conflict_adjacent", str),
 )
 def victim_mules(
@@ -275,6 +288,7 @@ def victim_mules(
     within_hours: int,
     min_mules: int,
     max_account_age_days: int,
+    min_value: float,
     endpoint_rules: str,
     geography_tag: str,
 ) -> pd.DataFrame:
@@ -325,6 +339,8 @@ def victim_mules(
         if len(ms) < min_mules:
             continue
         ev = out[out["src_account_key"].isin(ms)]
+        if ev["amount_base"].sum() < min_value:
+            continue
         rules = sorted({ends[int(d)] for d in ev["dst_account_key"]})
         for a in by_owner.get(p, []):
             if a in tf_mules:
@@ -341,6 +357,8 @@ def victim_mules(
                 }
             )
         for d, g in ev.groupby("dst_account_key"):
+            if g["src_account_key"].nunique() < 2 and g["amount_base"].sum() < min_value:
+                continue  # a stray payment, not an endpoint of the scheme
             rows.append(
                 {
                     "account_key": int(d),

@@ -44,3 +44,15 @@ def test_alert_csv_documentation_is_current() -> None:
     from tests.conftest import REPO
 
     assert (REPO / "docs" / "alerts-csv.md").read_text(encoding="utf-8") == alert_csv_markdown()
+
+
+def test_fiu_evaluate_reports_every_typology(small_world, tmp_path: Path, capsys) -> None:
+    store, _ = small_world
+    out = tmp_path / "scores.csv"
+    assert main(["evaluate", "--data-dir", str(store.root), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "TY-STRUCTURING" in printed and "scenario_recall" in printed
+    with open(out, encoding="utf-8") as fh:
+        rows = {r["typology_id"]: r for r in csv.DictReader(fh)}
+    assert float(rows["TY-STRUCTURING"]["scenario_recall"]) == 1.0
+    assert main(["evaluate", "--data-dir", str(tmp_path / "none")]) == 2
