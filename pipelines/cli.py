@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "typologies_dir": str(REPO / "typologies"),
     "profile": None,
     "inbox": None,
+    "dask_address": None,
 }
 
 
@@ -183,10 +184,13 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     from pipelines.monitoring import daily_monitoring_flow
 
     inbox = args.inbox or cfg.get("inbox")
+    dask_address = args.dask_address or cfg.get("dask_address")
     summary = daily_monitoring_flow(
         data_dir=str(data_dir),
         out_dir=str(out_dir),
         inbox=inbox,
+        dask_address=dask_address,
+        partitions=args.partitions or (4 if dask_address else 1),
         start=args.start,
         end=args.end,
         typologies_dir=args.typologies or cfg["typologies_dir"],
@@ -428,6 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--typologies", help="typology catalog folder")
     r.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
     r.add_argument("--inbox", help="folder of new report files to ingest first")
+    r.add_argument(
+        "--dask-address",
+        help="run detection on an existing Dask cluster (e.g. tcp://10.0.0.5:8786), "
+        "partitioned by account",
+    )
+    r.add_argument("--partitions", type=int, help="account partitions (default 4 with Dask)")
     r.set_defaults(func=cmd_run)
 
     sv = sub.add_parser(

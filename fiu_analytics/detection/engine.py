@@ -81,7 +81,13 @@ def score_typology(
 def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame:
     """Alerts for every typology over ``data`` (one row per typology and subject)."""
     typologies = list(typologies)
-    results = run_indicators(data, typologies)
+    return detect_from_results(data, typologies, run_indicators(data, typologies))
+
+
+def detect_from_results(
+    data: DetectionInput, typologies: Iterable[Typology], results: dict[tuple, pd.DataFrame]
+) -> pd.DataFrame:
+    """Alerts from indicator results computed elsewhere (e.g. partitioned on a cluster)."""
     rows = []
     for t in typologies:
         score, allr = score_typology(t, results)
