@@ -314,6 +314,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines += [
         "",
         f"Alerts: {summary['alerts_csv']}",
+        f"Report: {summary.get('report')}",
+        f"Case packages (evidence CSV, GraphML, PNG) for the top alerts: {summary.get('cases')}",
         f"Summary: {Path(summary['alerts_csv']).parent / 'summary.json'}",
     ]
     return "\n".join(lines)

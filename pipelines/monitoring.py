@@ -23,6 +23,7 @@ from fiu_analytics.detection.engine import case_period
 from fiu_analytics.detection.inputs import load_detection_input
 from fiu_analytics.detection.partition import detect_partitioned
 from fiu_analytics.indicators import DetectionInput
+from fiu_analytics.reporting import write_case_package, write_run_report
 from fiu_analytics.store import Store
 from pipelines.ingest import ingest_flow
 
@@ -92,6 +93,30 @@ def export_alerts(alerts: pd.DataFrame, data: DetectionInput, out_dir: str) -> s
 
 
 @task
+def write_cases(
+    alerts: pd.DataFrame, data: DetectionInput, out_dir: str, top_n: int
+) -> dict[str, Path]:
+    """Case packages (evidence CSV, GraphML, PNG, alert JSON) for the top alerts."""
+    cases = Path(out_dir) / "cases"
+    cases.mkdir(parents=True, exist_ok=True)
+    cases.chmod(0o700)
+    top = alerts.sort_values("score", ascending=False).head(top_n)
+    return {a["alert_id"]: write_case_package(a, data, cases) for _, a in top.iterrows()}
+
+
+@task
+def write_report(
+    summary: dict[str, Any],
+    alerts: pd.DataFrame,
+    data: DetectionInput,
+    out_dir: str,
+    case_dirs: dict[str, Path],
+) -> str:
+    table = alert_table(alerts, data.transactions, data.accounts)
+    return str(write_run_report(summary, table, Path(out_dir), case_dirs=case_dirs))
+
+
+@task
 def evaluate_against_labels(
     alerts: pd.DataFrame, data_dir: str, typologies_dir: str, profile: str | None
 ) -> list[dict[str, Any]]:
@@ -111,10 +136,12 @@ def detect_flow(
     typologies_dir: str = str(DEFAULT_TYPOLOGIES),
     profile: str | None = None,
     partitions: int = 1,
+    case_packages: int = 20,
 ) -> dict[str, Any]:
-    """Score every typology over ``[start, end)`` and write ``alerts.csv`` and
-    ``summary.json`` to ``out_dir``. Returns the summary (counts per typology, lifecycle
-    counts, recall against labels when the store has labels)."""
+    """Score every typology over ``[start, end)`` and write ``alerts.csv``, case packages
+    for the ``case_packages`` top alerts, ``report.html`` and ``summary.json`` to
+    ``out_dir``. Returns the summary (counts per typology, lifecycle counts, recall against
+    labels when the store has labels)."""
     logger = get_run_logger()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -147,6 +174,9 @@ def detect_flow(
         "recall": recall,
         "alerts_csv": csv_path,
     }
+    cases = write_cases(alerts, data, out_dir, case_packages) if len(alerts) else {}
+    summary["cases"] = str(out / "cases") if cases else None
+    summary["report"] = write_report(summary, alerts, data, out_dir, cases)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), "utf-8")
     (out / "summary.json").chmod(0o600)
     logger.info("%d alerts (%s) written to %s", len(alerts), lifecycle, csv_path)
