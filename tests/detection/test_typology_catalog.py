@@ -32,7 +32,7 @@ def test_shipped_catalog_is_valid_and_ids_unique() -> None:
 ])
 def test_linter_names_file_and_field(change: dict, message: str) -> None:
     doc = {**GOOD, **change}
-    with pytest.raises(TypologyError, match="x.yaml") as err:
+    with pytest.raises(TypologyError, match=r"x\.yaml") as err:
         parse_typology(doc, "x.yaml")
     assert message in str(err.value)
 

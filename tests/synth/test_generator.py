@@ -144,7 +144,7 @@ def test_card_spend_carries_mcc_merchant_and_city(small_world) -> None:
 
 
 def test_synthetic_list_is_un_format_and_fictional(small_world, tmp_path: Path) -> None:
-    store, result = small_world
+    store, _ = small_world
     xml = Path(store.root).parent / "designated.xml"
     doc = etree.parse(str(xml))
     root = doc.getroot()
