@@ -64,6 +64,7 @@ from fiu_analytics.ingest.records import (
     Rejected,
     TxnRecord,
 )
+from fiu_analytics.ingest.xml_safety import PARSER_OPTIONS, refuse_dtd
 
 __all__ = ["GoamlMapping", "parse_goaml"]
 
@@ -196,14 +197,7 @@ def _default_mapping() -> GoamlMapping:
 
 # -- XML helpers --------------------------------------------------------------------------------
 
-_PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "huge_tree": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
+_PARSER_OPTIONS = PARSER_OPTIONS
 _HEADER_TAGS = (
     "rentity_id",
     "report_code",
@@ -654,15 +648,7 @@ def _activity(el: etree._Element, locator: str, src: str) -> list[Record]:
 
 
 def _check_document(root: etree._Element, src: str) -> None:
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and (list(dtd.entities()) or list(dtd.elements())):
-        raise InputFormatError(
-            src,
-            "the document declares a DTD with entities or elements; goAML reports have none, "
-            "and entity declarations are how XML entity-expansion and external-entity attacks "
-            "work: refused without expanding anything",
-            "line 1",
-        )
+    refuse_dtd(root, src, "a goAML report")
     if _name(root.tag) != "report":
         raise InputFormatError(
             src,

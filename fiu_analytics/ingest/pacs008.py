@@ -66,6 +66,7 @@ from fiu_analytics.ingest.records import (
     Rejected,
     TxnRecord,
 )
+from fiu_analytics.ingest.xml_safety import parser_options, refuse_dtd
 
 __all__ = ["SUPPORTED_VERSIONS", "parse_pacs008", "party_type_from_name"]
 
@@ -108,14 +109,7 @@ def party_type_from_name(name: str | None) -> str:
 
 def _parser_options() -> dict[str, object]:
     """Options of every parse: nothing is expanded, loaded or fetched."""
-    return {
-        "resolve_entities": False,
-        "no_network": True,
-        "load_dtd": False,
-        "huge_tree": False,
-        "remove_comments": True,
-        "remove_pis": True,
-    }
+    return parser_options()
 
 
 def _local(tag: object) -> str:
@@ -454,15 +448,7 @@ def _free(el: etree._Element) -> None:
 
 
 def _check_prolog(root: etree._Element, src: str) -> None:
-    info = root.getroottree().docinfo
-    if info.doctype or info.internalDTD is not None:
-        raise InputFormatError(
-            src,
-            "the document declares a DOCTYPE; a pacs.008 message has none, and entity "
-            "declarations are how XML entity-expansion and external-entity attacks work: "
-            "refused without expanding or fetching anything",
-            "line 1",
-        )
+    refuse_dtd(root, src, "a pacs.008 message", any_doctype=True)
 
 
 def _check_namespace(el: etree._Element, src: str) -> None:

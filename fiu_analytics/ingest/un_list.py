@@ -31,6 +31,7 @@ from lxml import etree
 
 from fiu_analytics import schema
 from fiu_analytics.errors import InputFormatError
+from fiu_analytics.ingest.xml_safety import parser_options, refuse_dtd
 
 __all__ = ["DESIGNATIONS_COLUMNS", "read_un_list"]
 
@@ -55,14 +56,7 @@ _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 
 def _parser_options() -> dict[str, object]:
     """Options of every parse of a list file: nothing is expanded, loaded or fetched."""
-    return {
-        "resolve_entities": False,
-        "no_network": True,
-        "load_dtd": False,
-        "huge_tree": False,
-        "remove_comments": True,
-        "remove_pis": True,
-    }
+    return parser_options()
 
 
 def _clean(text: str | None) -> str:
@@ -201,15 +195,7 @@ def _rows(rec: _Record, path: str, warnings: list[str]) -> list[dict[str, object
 
 def _check_prolog(root: etree._Element, path: str) -> None:
     """Refuse documents that declare entities; the UN list has no DTD."""
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and (list(dtd.entities()) or list(dtd.elements())):
-        raise InputFormatError(
-            path,
-            "the document declares a DTD with entities or elements; a UN Consolidated List "
-            "has none, and entity declarations are how XML entity-expansion and "
-            "external-entity attacks work: refused without expanding anything",
-            "line 1",
-        )
+    refuse_dtd(root, path, "a UN Consolidated List")
     if _local(root.tag) != "CONSOLIDATED_LIST":
         raise InputFormatError(
             path,
