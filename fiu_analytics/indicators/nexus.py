@@ -471,3 +471,52 @@ def ransom_intermediary(
             }
         )
     return pd.DataFrame(rows)
+
+
+@indicator(
+    "NX-02",
+    "Crowdfunded payments to extract persons from camps or captivity",
+    destinations=Param(
+        "SY,TR,IQ",
+        str,
+        help="countries of the camps and of their brokers (a parameter, per jurisdiction profile)",
+    ),
+    min_payments=Param(2, int, min=1, max=50, help="recurring: payments to the destinations"),
+    min_amount=Param(500.0, float, min=0),
+)
+def camp_extraction(
+    data: DetectionInput, destinations: str, min_payments: int, min_amount: float
+) -> pd.DataFrame:
+    """Collectors of crowdfunded donations (TF-04) that pay, recurrently, into the countries of
+    camps where captives are held and of the brokers who "buy them out" (BGH-23)."""
+    collectors = _fired(data, "TF-04")
+    if not collectors:
+        return empty_result()
+    dest = [c.strip().upper() for c in destinations.split(",") if c.strip()]
+    tx = data.transactions
+    out = tx[
+        tx["src_account_key"].isin(collectors)
+        & tx["dst_country"].isin(dest)
+        & (tx["amount_base"] >= min_amount)
+        & (tx["src_account_key"] != tx["dst_account_key"])
+    ]
+    g = out.groupby("src_account_key")
+    n = g.size()
+    n = n[n >= min_payments]
+    if n.empty:
+        return empty_result()
+    total = g["amount_base"].sum()[n.index]
+    countries = g["dst_country"].agg(lambda s: ",".join(sorted(set(s))))[n.index]
+    ids = g["txn_id"].agg(list)[n.index]
+    return pd.DataFrame(
+        {
+            "account_key": n.index.to_numpy(np.int64),
+            "value": n.to_numpy(float),
+            "score": np.minimum(1.0, 0.7 + 0.15 * (n.to_numpy() - min_payments)),
+            "reason": [
+                f"crowdfunded collector paid {t:,.0f} in {k} payment(s) to {c}"
+                for t, k, c in zip(total, n, countries, strict=True)
+            ],
+            "evidence_txn_ids": list(ids),
+        }
+    )
