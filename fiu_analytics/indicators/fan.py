@@ -1,11 +1,22 @@
-"""Fan-in and fan-out: many distinct counterparties in a trailing window."""
+"""Fan-in and fan-out: many distinct counterparties in a trailing window; and the burst
+variants that compare the window with the account's own period (one-off relations that all
+fall into one window are a collection or distribution episode, not the account's business)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from fiu_analytics.indicators._flows import (
+    DAY,
+    column,
+    money,
+    result_frame,
+    transfer_edges,
+    txn_ids,
+)
 from fiu_analytics.indicators.base import DetectionInput, Param, empty_result, indicator, ramp
+from fiu_analytics.indicators.shapes import shape_roles
 
 _EXCLUDED = ("cash_deposit", "cash_withdrawal")
 
@@ -17,26 +28,34 @@ def _distinct_in_window(
     window_days: int,
     min_amount: float,
     max_evidence: int,
+    min_distinct: int = 1,
 ) -> pd.DataFrame:
-    """Per subject: the largest number of distinct counterparties seen within any trailing
-    window of ``window_days`` days, and the transactions of that window.
+    """Per subject with at least ``min_distinct``: the largest number of distinct
+    counterparties seen within any trailing window of ``window_days`` days, and the
+    transactions of that window.
 
     Each (subject, counterparty, day) "covers" the days [day, day + window); coverage of the
     same pair is made disjoint, so a sweep over +1/-1 events per subject counts distinct
-    counterparties. Linear after one sort; hub accounts cost no more than their rows.
+    counterparties. Linear after one sort; hub accounts cost no more than their rows. Works
+    on arrays (no copy of the transactions frame).
     """
     tx = data.transactions
-    keep = ~tx["channel"].isin(_EXCLUDED).to_numpy() & (tx["amount_base"].to_numpy() >= min_amount)
-    keep &= tx[subject_col].to_numpy() != tx[other_col].to_numpy()
+    subj = tx[subject_col].to_numpy()
+    oth = tx[other_col].to_numpy()
+    keep = ~np.isin(column(data, "channel"), _EXCLUDED)
+    keep &= tx["amount_base"].to_numpy() >= min_amount
+    keep &= subj != oth
     if not keep.any():
         return pd.DataFrame(columns=["account_key", "distinct", "evidence"])
+    # prefilter: only subjects with enough distinct counterparties over the whole period
+    pairs0 = pd.DataFrame({"s": subj[keep], "o": oth[keep]}).drop_duplicates()
+    n = pairs0.groupby("s").size()
+    keep[keep] = np.isin(subj[keep], n.index[n.to_numpy() >= min_distinct].to_numpy())
+    if not keep.any():
+        return pd.DataFrame(columns=["account_key", "distinct", "evidence"])
+    rows = np.flatnonzero(keep)
     frame = pd.DataFrame(
-        {
-            "s": tx[subject_col].to_numpy()[keep],
-            "o": tx[other_col].to_numpy()[keep],
-            "day": data.ts_seconds[keep] // 86_400,
-            "id": tx["txn_id"].to_numpy()[keep],
-        }
+        {"s": subj[rows], "o": oth[rows], "day": data.ts_seconds[rows] // 86_400, "row": rows}
     )
     pairs = frame[["s", "o", "day"]].drop_duplicates().sort_values(["s", "o", "day"])
     s, o, day = (pairs[c].to_numpy() for c in ("s", "o", "day"))
@@ -52,13 +71,18 @@ def _distinct_in_window(
     ev_s, ev_t, level = ev_s[order], ev_t[order], np.cumsum(ev_d[order])
     peaks = pd.DataFrame({"s": ev_s, "t": ev_t, "level": level})
     best = peaks.loc[peaks.groupby("s")["level"].idxmax()]
-    out = []
-    by_s = frame.groupby("s")
-    for subj, t, lvl in zip(best["s"], best["t"], best["level"], strict=True):
-        rows = by_s.get_group(subj)
-        sel = rows[(rows["day"] <= t) & (rows["day"] > t - window_days)]
-        out.append((subj, int(lvl), list(sel["id"].head(max_evidence))))
-    return pd.DataFrame(out, columns=["account_key", "distinct", "evidence"])
+    best = best[best["level"] >= min_distinct]
+    # evidence: the subject's transactions in its best window (one merge, no loop)
+    sel = frame.merge(best[["s", "t"]], on="s")
+    sel = sel[(sel["day"] <= sel["t"]) & (sel["day"] > sel["t"] - window_days)]
+    ev = sel.groupby("s", sort=False)["row"].agg(list)
+    return pd.DataFrame(
+        {
+            "account_key": best["s"].to_numpy(),
+            "distinct": best["level"].to_numpy(dtype=np.int64),
+            "evidence": [txn_ids(data, ev.get(x, []), max_evidence) for x in best["s"]],
+        }
+    )
 
 
 def _shape(
@@ -70,26 +94,9 @@ def _shape(
     min_amount: float,
     word: str,
 ) -> pd.DataFrame:
-    tx = data.transactions
-    # prefilter: only subjects with enough distinct counterparties over the whole period
-    nunique = (
-        tx.loc[~tx["channel"].isin(_EXCLUDED), [subject_col, other_col]]
-        .drop_duplicates()
-        .groupby(subject_col)
-        .size()
+    res = _distinct_in_window(
+        data, subject_col, other_col, window_days, min_amount, 200, min_counterparties
     )
-    cand = nunique.index[nunique >= min_counterparties]
-    if len(cand) == 0:
-        return empty_result()
-    sub = DetectionInput(
-        tx[tx[subject_col].isin(cand)].reset_index(drop=True),
-        data.accounts,
-        data.parties,
-        data.period_start,
-        data.period_end,
-        data.reference,
-    )
-    res = _distinct_in_window(sub, subject_col, other_col, window_days, min_amount, 200)
     res = res[res["distinct"] >= min_counterparties]
     if res.empty:
         return empty_result()
@@ -148,4 +155,161 @@ def fan_out(
         min_counterparties,
         min_amount,
         "paid",
+    )
+
+
+def _confined_peak(
+    data: DetectionInput, subject_col: str, window_days: int, min_amount: float
+) -> pd.DataFrame:
+    """Per subject: the most counterparties whose whole relation with the subject (every
+    transfer of at least ``min_amount`` in the period) fits in one window of ``window_days``,
+    all inside the same window; and the subject's distinct counterparties over the period.
+
+    A confined pair covers the window ends ``[last day, first day + window)``; a sweep over
+    +1/-1 events per subject finds the best window. Linear after one sort."""
+    e = transfer_edges(data, min_amount)
+    subj = "d" if subject_col == "dst_account_key" else "s"
+    other = "s" if subj == "d" else "d"
+    if e.empty:
+        return pd.DataFrame(columns=["account_key", "peak", "total", "end", "rows"])
+    day = e["t"].to_numpy() // DAY
+    pairs = (
+        pd.DataFrame({"x": e[subj].to_numpy(), "y": e[other].to_numpy(), "day": day})
+        .groupby(["x", "y"], sort=False)["day"]
+        .agg(["min", "max"])
+        .reset_index()
+    )
+    total = pairs.groupby("x").size()
+    conf = pairs[pairs["max"] - pairs["min"] < window_days]
+    if conf.empty:
+        return pd.DataFrame(columns=["account_key", "peak", "total", "end", "rows"])
+    x = conf["x"].to_numpy()
+    ev_x = np.r_[x, x]
+    ev_t = np.r_[conf["max"].to_numpy(), conf["min"].to_numpy() + window_days]
+    ev_d = np.r_[np.ones(len(x), np.int64), -np.ones(len(x), np.int64)]
+    order = np.lexsort((ev_d, ev_t, ev_x))
+    ev_x, ev_t, level = ev_x[order], ev_t[order], np.cumsum(ev_d[order])
+    peaks = pd.DataFrame({"account_key": ev_x, "end": ev_t, "peak": level})
+    best = peaks.loc[peaks.groupby("account_key")["peak"].idxmax()].reset_index(drop=True)
+    best["total"] = total.reindex(best["account_key"]).to_numpy()
+    # evidence: transfers of the confined pairs that lie in the best window
+    win = conf.merge(best[["account_key", "end"]], left_on="x", right_on="account_key")
+    win = win[(win["max"] <= win["end"]) & (win["min"] > win["end"] - window_days)]
+    sel = pd.DataFrame({"x": e[subj].to_numpy(), "y": e[other].to_numpy(), "row": e["row"]})
+    sel = sel.merge(win[["x", "y"]], on=["x", "y"])
+    rows = sel.groupby("x")["row"].apply(list)
+    best["rows"] = [rows.get(a, []) for a in best["account_key"]]
+    return best
+
+
+def _burst(
+    data: DetectionInput,
+    subject_col: str,
+    window_days: int,
+    min_counterparties: int,
+    min_amount: float,
+    min_share: float,
+    word: str,
+    skip: np.ndarray | None = None,
+) -> pd.DataFrame:
+    best = _confined_peak(data, subject_col, window_days, min_amount)
+    if len(best) == 0:
+        return empty_result()
+    best = best[best["peak"] >= min_counterparties]
+    if skip is not None and len(skip):
+        best = best[~best["account_key"].isin(skip)]
+    if best.empty:
+        return empty_result()
+    share = best["peak"].to_numpy() / best["total"].to_numpy()
+    score = ramp(share, min_share, min(1.0, min_share + 0.25))
+    keep = score > 0
+    best, share, score = best[keep], share[keep], score[keep]
+    return result_frame(
+        best["account_key"].to_numpy(),
+        share,
+        score,
+        [
+            f"{p} of its {t} counterparties (transfers >= {money(min_amount)}) {word} only "
+            f"within one {window_days}-day window ({s:.0%}); a burst of new one-off "
+            "relations, not its usual business"
+            for p, t, s in zip(best["peak"], best["total"], share, strict=True)
+        ],
+        [txn_ids(data, r) for r in best["rows"]],
+    )
+
+
+@indicator(
+    "fan_in_burst",
+    "Fan-in burst: many one-off senders, unlike the account's own history",
+    window_days=Param(14, int, min=1, max=90),
+    min_counterparties=Param(8, int, min=2),
+    min_amount=Param(300.0, float, min=0),
+    min_share=Param(0.6, float, min=0.0, max=1.0, help="share of all its senders in the burst"),
+    leave_to_shapes=Param(False, bool, help="skip gather-scatter hubs and scatter-gather sinks"),
+)
+def fan_in_burst(
+    data: DetectionInput,
+    window_days: int,
+    min_counterparties: int,
+    min_amount: float,
+    min_share: float,
+    leave_to_shapes: bool,
+) -> pd.DataFrame:
+    """Accounts where >= ``min_counterparties`` senders dealt with the account only inside one
+    window, and they are >= ``min_share`` of all its senders in the period. A landlord's
+    tenants pay every month and a merchant's or victim's payers are spread over months; a
+    collector's senders come once, together. With ``leave_to_shapes``, accounts that a more
+    specific shape explains (gather-scatter hubs, scatter-gather sinks: indicators
+    ``gather_scatter`` and ``scatter_gather``) are left to their own typologies. Value: that
+    share."""
+    skip = None
+    if leave_to_shapes:
+        roles = shape_roles(data)
+        skip = np.r_[roles["gather_scatter_hub"], roles["scatter_gather_sink"]]
+    return _burst(
+        data,
+        "dst_account_key",
+        window_days,
+        min_counterparties,
+        min_amount,
+        min_share,
+        "paid in",
+        skip,
+    )
+
+
+@indicator(
+    "fan_out_burst",
+    "Fan-out burst: many one-off receivers, unlike the account's own history",
+    window_days=Param(14, int, min=1, max=90),
+    min_counterparties=Param(8, int, min=2),
+    min_amount=Param(300.0, float, min=0),
+    min_share=Param(0.6, float, min=0.0, max=1.0, help="share of all its receivers in the burst"),
+    leave_to_shapes=Param(False, bool, help="skip gather-scatter hubs, scatter-gather sources"),
+)
+def fan_out_burst(
+    data: DetectionInput,
+    window_days: int,
+    min_counterparties: int,
+    min_amount: float,
+    min_share: float,
+    leave_to_shapes: bool,
+) -> pd.DataFrame:
+    """Accounts that paid >= ``min_counterparties`` receivers only inside one window, who are
+    >= ``min_share`` of all its receivers in the period. An employer pays the same workers
+    every month; a distributor pays new people once. With ``leave_to_shapes``, gather-scatter
+    hubs and scatter-gather sources are left to their own typologies. Value: that share."""
+    skip = None
+    if leave_to_shapes:
+        roles = shape_roles(data)
+        skip = np.r_[roles["gather_scatter_hub"], roles["scatter_gather_source"]]
+    return _burst(
+        data,
+        "src_account_key",
+        window_days,
+        min_counterparties,
+        min_amount,
+        min_share,
+        "paid",
+        skip,
     )
