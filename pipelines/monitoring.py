@@ -245,10 +245,6 @@ def daily_monitoring_flow(
     return summary
 
 
-# kept for callers of the first version
-monitoring_flow = daily_monitoring_flow
-
-
 def with_dask(flow_obj: Any, address: str | None) -> Any:
     """The flow running its tasks on the Dask cluster at ``address`` (None: unchanged)."""
     if not address:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from fiu_analytics.detection.typology import Typology
+from fiu_analytics.detection.typology import IndicatorUse, Typology
 from fiu_analytics.indicators import DetectionInput, get_indicator
 
 ALERT_FRAME_COLUMNS = [
@@ -46,6 +46,11 @@ def alert_id(typology_id: str, subject: int, period: str) -> str:
     return "AL-" + hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
+def indicator_key(use: IndicatorUse) -> tuple:
+    """Identity of an indicator run: its id and parameters (shared runs are computed once)."""
+    return (use.id, tuple(sorted(use.params.items())))
+
+
 def run_indicators(
     data: DetectionInput, typologies: Iterable[Typology]
 ) -> dict[tuple, pd.DataFrame]:
@@ -53,7 +58,7 @@ def run_indicators(
     results: dict[tuple, pd.DataFrame] = {}
     for t in typologies:
         for u in t.indicators:
-            key = (u.id, tuple(sorted(u.params.items())))
+            key = indicator_key(u)
             if key not in results:
                 results[key] = get_indicator(u.id)(data, **u.params)
     return results
@@ -67,7 +72,7 @@ def score_typology(
     parts = []
     total_w = sum(u.weight for u in t.indicators)
     for u in t.indicators:
-        r = results[(u.id, tuple(sorted(u.params.items())))]
+        r = results[indicator_key(u)]
         if r.empty:
             continue
         parts.append(r.assign(indicator=u.id, weighted=r["score"] * u.weight / total_w))

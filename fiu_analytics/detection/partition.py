@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fiu_analytics.detection.engine import detect_from_results
+from fiu_analytics.detection.engine import detect_from_results, indicator_key
 from fiu_analytics.detection.typology import Typology
 from fiu_analytics.indicators import DetectionInput, get_indicator
 
@@ -55,7 +55,7 @@ def _uses(typologies: Iterable[Typology]) -> dict[Key, dict[str, Any]]:
     out: dict[Key, dict[str, Any]] = {}
     for t in typologies:
         for u in t.indicators:
-            out.setdefault((u.id, tuple(sorted(u.params.items()))), dict(u.params))
+            out.setdefault(indicator_key(u), dict(u.params))
     return out
 
 

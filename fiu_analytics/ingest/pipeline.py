@@ -257,7 +257,7 @@ class Ingestor:
             return
         quarantine: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
-        labels: list[dict[str, Any]] = []
+        labels: list[LabelRecord] = []
         for rec in records:
             fr.read += 1
             if isinstance(rec, Rejected):
@@ -281,7 +281,7 @@ class Ingestor:
                 else:  # a party already known (merged): nothing new to store
                     fr.duplicates += 1
             elif isinstance(rec, LabelRecord):
-                labels.append(asdict(rec) | {"_rec": rec})
+                labels.append(rec)
             else:
                 raise TypeError(f"parser produced {type(rec).__name__}")
         stored_rows, report_rows = self._dedup_and_convert(rows, quarantine, fr)
@@ -437,14 +437,13 @@ class Ingestor:
 
     def _label_rows(
         self,
-        labels: list[dict[str, Any]],
+        labels: list[LabelRecord],
         ref_to_id: dict[str, str],
         quarantine: list[dict[str, Any]],
         fr: FileReport,
     ) -> pd.DataFrame:
         out = []
-        for lab in labels:
-            rec: LabelRecord = lab["_rec"]
+        for rec in labels:
             txn_id = ref_to_id.get(rec.txn_ref) if rec.txn_ref else None
             key = None
             if rec.account is not None:

@@ -29,22 +29,37 @@ def _keys(frame: pd.DataFrame) -> set[int]:
     return set(map(int, frame["account_key"])) if len(frame) else set()
 
 
-def _distinct_in(data: DetectionInput, days: int, n: int, chans: list[str] | None = None,
-                 max_amount: float | None = None, direction: str = "in") -> set[int]:
+def _distinct_in(
+    data: DetectionInput,
+    days: int,
+    n: int,
+    chans: list[str] | None = None,
+    max_amount: float | None = None,
+    direction: str = "in",
+) -> set[int]:
     tx = data.transactions
     m = np.ones(len(tx), bool)
     if chans:
         m &= tx["channel"].isin(chans).to_numpy()
     if max_amount is not None:
         m &= tx["amount_base"].to_numpy() < max_amount
-    sub = DetectionInput(tx[m].reset_index(drop=True), data.accounts, data.parties,
-                         data.period_start, data.period_end)
+    sub = DetectionInput(
+        tx[m].reset_index(drop=True),
+        data.accounts,
+        data.parties,
+        data.period_start,
+        data.period_end,
+    )
     ind = INDICATORS["fan_in" if direction == "in" else "fan_out"]
     return _keys(ind(sub, window_days=days, min_counterparties=n))
 
 
-def _to_conflict(data: DetectionInput, min_amount: float = 0.0, min_count: int = 1,
-                 chans: list[str] | None = None) -> set[int]:
+def _to_conflict(
+    data: DetectionInput,
+    min_amount: float = 0.0,
+    min_count: int = 1,
+    chans: list[str] | None = None,
+) -> set[int]:
     tx = data.transactions
     m = tx["dst_country"].isin(_conflict(data)) & (tx["amount_base"] >= min_amount)
     if chans:
@@ -65,8 +80,9 @@ def _pass_through(data: DetectionInput, ratio: float = 0.9, min_txns: int = 5) -
 
 def _on_short_cycle(data: DetectionInput) -> set[int]:
     tx = data.transactions
-    e = tx.loc[tx["src_account_key"] != tx["dst_account_key"],
-               ["src_account_key", "dst_account_key"]].drop_duplicates()
+    e = tx.loc[
+        tx["src_account_key"] != tx["dst_account_key"], ["src_account_key", "dst_account_key"]
+    ].drop_duplicates()
     keys = np.union1d(e["src_account_key"], e["dst_account_key"])
     i = np.searchsorted(keys, e["src_account_key"])
     j = np.searchsorted(keys, e["dst_account_key"])
@@ -85,16 +101,19 @@ def _cash_cities(data: DetectionInput, n_cities: int = 2) -> set[int]:
 
 def _salary_payers(data: DetectionInput, n: int = 3) -> set[int]:
     tx = data.transactions
-    sal = tx[(tx["purpose_code"] == "SALA") | tx["narrative"].fillna("").str.contains(
-        "(?i)payroll|wage|salary")]
+    sal = tx[
+        (tx["purpose_code"] == "SALA")
+        | tx["narrative"].fillna("").str.contains("(?i)payroll|wage|salary")
+    ]
     c = sal.groupby("src_account_key")["dst_account_key"].nunique()
     return set(map(int, c.index[c >= n]))
 
 
 def _npo_to_conflict(data: DetectionInput) -> set[int]:
     npo_parties = set(data.parties.loc[data.parties["entity_kind"] == "npo", "party_id"])
-    npo_accounts = set(data.accounts.loc[data.accounts["owner_party_id"].isin(npo_parties),
-                                         "account_key"])
+    npo_accounts = set(
+        data.accounts.loc[data.accounts["owner_party_id"].isin(npo_parties), "account_key"]
+    )
     return _to_conflict(data) & npo_accounts
 
 
@@ -108,30 +127,48 @@ def _in_and_out(data: DetectionInput, n_in: int = 5, n_out: int = 5) -> set[int]
 
 
 NAIVE_SIGNALS: dict[str, tuple[str, Callable[[DetectionInput], set[int]]]] = {
-    "HTSE": (">= 10 distinct P2P payers within 30 days",
-             lambda d: _distinct_in(d, 30, 10, ["mobile_money"])),
+    "HTSE": (
+        ">= 10 distinct P2P payers within 30 days",
+        lambda d: _distinct_in(d, 30, 10, ["mobile_money"]),
+    ),
     "HTFL": ("pays wages to >= 3 accounts", _salary_payers),
-    "MS": (">= 5 distinct senders of amounts under 3,000 within 30 days",
-           lambda d: _distinct_in(d, 30, 5, max_amount=3000.0)),
-    "KFR": ("an MSB/hawala payment >= 3,000 to a conflict-adjacent country",
-            lambda d: _to_conflict(d, 3000.0, 1, ["msb_remittance", "hawala"])),
-    "TF-small": (">= 3 transfers to conflict-adjacent countries",
-                 lambda d: _to_conflict(d, 0.0, 3)),
+    "MS": (
+        ">= 5 distinct senders of amounts under 3,000 within 30 days",
+        lambda d: _distinct_in(d, 30, 5, max_amount=3000.0),
+    ),
+    "KFR": (
+        "an MSB/hawala payment >= 3,000 to a conflict-adjacent country",
+        lambda d: _to_conflict(d, 3000.0, 1, ["msb_remittance", "hawala"]),
+    ),
+    "TF-small": (
+        ">= 3 transfers to conflict-adjacent countries",
+        lambda d: _to_conflict(d, 0.0, 3),
+    ),
     "NPO": ("an NPO sending money to a conflict-adjacent country", _npo_to_conflict),
-    "hawala": (">= 30 distinct counterparties paying in within 30 days",
-               lambda d: _distinct_in(d, 30, 30)),
-    "designated": ("a transfer >= 1,000 to a conflict-adjacent country",
-                   lambda d: _to_conflict(d, 1000.0, 1)),
-    "NX-04": ("a transfer >= 1,000 to a conflict-adjacent country",
-              lambda d: _to_conflict(d, 1000.0, 1)),
+    "hawala": (
+        ">= 30 distinct counterparties paying in within 30 days",
+        lambda d: _distinct_in(d, 30, 30),
+    ),
+    "designated": (
+        "a transfer >= 1,000 to a conflict-adjacent country",
+        lambda d: _to_conflict(d, 1000.0, 1),
+    ),
+    "NX-04": (
+        "a transfer >= 1,000 to a conflict-adjacent country",
+        lambda d: _to_conflict(d, 1000.0, 1),
+    ),
     "NX-06": ("pass-through: inflow and outflow within 10% of each other", _pass_through),
-    "GEN-01": ("GEN-01 alone: >= 3 cash deposits of 80-100% of 10,000 within 7 days",
-               lambda d: _keys(INDICATORS["GEN-01"](d))),
+    "GEN-01": (
+        "GEN-01 alone: >= 3 cash deposits of 80-100% of 10,000 within 7 days",
+        lambda d: _keys(INDICATORS["GEN-01"](d)),
+    ),
     "GEN-02": ("cash deposits in >= 2 cities", _cash_cities),
     "GEN-03": ("pass-through: inflow and outflow within 10% of each other", _pass_through),
     "fan_in": (">= 10 distinct senders within 14 days", lambda d: _distinct_in(d, 14, 10)),
-    "fan_out": (">= 10 distinct receivers within 14 days",
-                lambda d: _distinct_in(d, 14, 10, direction="out")),
+    "fan_out": (
+        ">= 10 distinct receivers within 14 days",
+        lambda d: _distinct_in(d, 14, 10, direction="out"),
+    ),
     "cycle": ("on a directed 2- or 3-cycle of the account graph", _on_short_cycle),
     "scatter_gather": (">= 5 distinct senders and >= 5 distinct receivers", _in_and_out),
     "gather_scatter": (">= 5 distinct senders and >= 5 distinct receivers", _in_and_out),
@@ -153,8 +190,14 @@ def naive_signal_report(data: DetectionInput, labels: pd.DataFrame) -> pd.DataFr
         truth = set(g["account_key"].astype("int64"))
         scen = g.groupby("scenario_id")["account_key"].apply(lambda s: set(s.astype("int64")))
         tp = len(flagged & truth)
-        rows.append({"typology": typ, "naive_signal": desc, "flagged_accounts": len(flagged),
-                     "true_positives": tp,
-                     "precision": tp / len(flagged) if flagged else 0.0,
-                     "scenario_recall": float(np.mean([bool(s & flagged) for s in scen]))})
+        rows.append(
+            {
+                "typology": typ,
+                "naive_signal": desc,
+                "flagged_accounts": len(flagged),
+                "true_positives": tp,
+                "precision": tp / len(flagged) if flagged else 0.0,
+                "scenario_recall": float(np.mean([bool(s & flagged) for s in scen])),
+            }
+        )
     return pd.DataFrame(rows)
