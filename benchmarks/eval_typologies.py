@@ -5,7 +5,8 @@ per seed, runs every typology of the catalog, and reports per typology: scenario
 account-level precision, recall and F1; then the share of accounts alerted on a clean world
 (preset ``clean``: normal behaviour only). Writes docs/evaluation.md unless --no-write.
 
-Seeds used while developing typologies: 1-3. Held-out seeds for the recorded figures: 1001+.
+Seeds used while developing typologies: 1-14. Held-out seeds: 1001-1002 (looked at once, then
+used for development), 2001+ for the recorded figures.
 
     python benchmarks/eval_typologies.py --seeds 1001 1002 --preset small
     python benchmarks/eval_typologies.py --seeds 1 --only TY-STRUCTURING --no-write   # while tuning
@@ -135,7 +136,7 @@ def main() -> int:
         f"{' '.join(map(str, args.seeds))}`",
         "",
         "Worlds generated from seeds not used while developing the typologies (development "
-        "used seeds 1-3). Scenario recall: a scenario is found when an alert of the "
+        "used seeds 1-14). Scenario recall: a scenario is found when an alert of the "
         "typology names one of its core accounts. Precision: share of accounts the "
         "typology alerts that are core accounts of scenarios of its labels or related labels "
         "(scenarios that contain the same behaviour, e.g. the trafficking controller of an "

@@ -151,6 +151,11 @@ def designated_exposure(data: DetectionInput, min_value: float, max_evidence: in
     min_value=Param(1000.0, float, min=0, help="least value carried the whole way"),
     endpoint_rules=Param("SAN-01,SAN-02,TF-07,TF-08,geo", str),
     geography_tag=Param("conflict_adjacent", str),
+    mule_forward=Param(
+        0.8, float, min=0.1, max=1.0, help="sources forwarding this share of their inflow..."
+    ),
+    mule_hours=Param(48, int, min=1, max=720, help="...within these hours..."),
+    mule_max_age_days=Param(120, int, min=1, help="...from a new account: mules, not sources"),
 )
 def nexus_path(
     data: DetectionInput,
@@ -161,16 +166,33 @@ def nexus_path(
     min_value: float,
     endpoint_rules: str,
     geography_tag: str,
+    mule_forward: float,
+    mule_hours: int,
+    mule_max_age_days: int,
 ) -> pd.DataFrame:
     """Sources with >= ``min_ht`` HT indicators whose money reaches a TF endpoint; the
     subject is the source, the reason names the HT indicators and the endpoint rule, and the
-    alert carries the path with amounts and dates."""
-    counts: dict[int, list[str]] = {}
+    alert carries the path with amounts and dates. Victims who sweep their earnings to a
+    controller, and new accounts (first inflow within ``mule_max_age_days`` of opening) that
+    forward >= ``mule_forward`` of what they receive within ``mule_hours`` (mules, whose
+    controller NX-06 names) are not sources: the money they hold was never theirs."""
+    own: dict[int, list[str]] = {}
     for ind in (i.strip() for i in ht_indicators.split(",")):
         for a in _fired(data, ind):
-            counts.setdefault(a, []).append(ind)
+            own.setdefault(a, []).append(ind)
+    # a controller's profile includes what the accounts that sweep most of their money to it
+    # show (its victims' adverts, hotels and night deposits; a front company's payroll)
+    counts = {a: list(inds) for a, inds in own.items()}
+    swept = _swept_to(data, set(own))
+    for feeder, dst in swept.items():
+        inds = counts.setdefault(dst, [])
+        inds.extend(i for i in own[feeder] if i not in inds)
     sources = {a for a, inds in counts.items() if len(inds) >= min_ht}
-    sources -= _feeders(data, sources)
+    # victims (no profile of their own) are not subjects; their controller is
+    sources -= {f for f, dst in swept.items() if dst in sources and len(own[f]) < min_ht}
+    if sources:
+        conduits = set(map(int, _mules(data, mule_forward, mule_hours).index)) & sources
+        sources -= _young(data, conduits, mule_max_age_days)
     ends = endpoints(data, geography_tag, endpoint_rules)
     paths = trace_paths(
         data.transactions,
@@ -208,23 +230,24 @@ def nexus_path(
     )
 
 
-def _feeders(data: DetectionInput, sources: set[int], share: float = 0.5) -> set[int]:
-    """Sources that mostly pay another source: victims whose earnings are swept to their
-    controller look like trafficking profiles too, but the controller is the subject."""
-    if not sources:
-        return set()
+def _swept_to(data: DetectionInput, accounts: set[int], share: float = 0.5) -> dict[int, int]:
+    """For each of ``accounts`` that pays at least ``share`` of its outgoing money to one
+    other account, that account: victims whose earnings are swept to their controller look
+    like trafficking profiles too, but the controller is the subject."""
+    if not accounts:
+        return {}
     tx = data.transactions
-    out = tx[tx["src_account_key"].isin(sources) & (tx["src_account_key"] != tx["dst_account_key"])]
+    out = tx[
+        tx["src_account_key"].isin(accounts) & (tx["src_account_key"] != tx["dst_account_key"])
+    ]
     if out.empty:
-        return set()
+        return {}
     by = out.groupby(["src_account_key", "dst_account_key"])["amount_base"].sum()
     total = by.groupby(level=0).sum()
     top = by.groupby(level=0).idxmax()
-    feeders = set()
-    for src, (_, dst) in top.items():
-        if dst in sources and by[(src, dst)] >= share * total[src]:
-            feeders.add(int(src))
-    return feeders
+    return {
+        int(src): int(dst) for src, (_, dst) in top.items() if by[(src, dst)] >= share * total[src]
+    }
 
 
 def _mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.DataFrame:
@@ -269,6 +292,20 @@ def _mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.Da
     return both[both["dwell_h"] <= within_hours]
 
 
+def _young(data: DetectionInput, accounts: set[int], max_age_days: int) -> set[int]:
+    """The ``accounts`` whose first inflow came at most ``max_age_days`` after opening."""
+    if not accounts:
+        return set()
+    tx = data.transactions
+    acc = data.accounts.set_index("account_key")
+    first_in = (
+        tx[tx["dst_account_key"].isin(accounts)].groupby("dst_account_key")["timestamp"].min()
+    )
+    opened = pd.to_datetime(acc["opened_at"], utc=True).reindex(first_in.index)
+    young = ((first_in - opened) <= pd.Timedelta(days=max_age_days)).fillna(False)
+    return set(map(int, young.index[young.to_numpy(dtype=bool)]))
+
+
 @indicator(
     "NX-06",
     "Victim-controlled mule accounts moving TF funds",
@@ -305,18 +342,12 @@ def victim_mules(
         & tx["dst_account_key"].isin(ends.keys())
         & (tx["src_account_key"] != tx["dst_account_key"])
     ]
-    tf_mules = set(map(int, out["src_account_key"]))
-    acc = data.accounts.set_index("account_key")
-    first_in = (
-        tx[tx["dst_account_key"].isin(tf_mules)].groupby("dst_account_key")["timestamp"].min()
-    )
-    opened = pd.to_datetime(acc["opened_at"], utc=True).reindex(first_in.index)
-    young = ((first_in - opened) <= pd.Timedelta(days=max_account_age_days)).fillna(False)
-    tf_mules = set(map(int, young.index[young.to_numpy(dtype=bool)]))
+    tf_mules = _young(data, set(map(int, out["src_account_key"])), max_account_age_days)
     out = out[out["src_account_key"].isin(tf_mules)]
     if not tf_mules:
         return empty_result()
     par = data.parties.set_index("party_id")
+    acc = data.accounts.set_index("account_key")
     owner = acc["owner_party_id"]
     links: dict[str, set[int]] = {}  # controller party -> mules it controls
     mule_parties = owner.reindex(list(tf_mules)).dropna()

@@ -115,33 +115,41 @@ def pass_through(
     cand = pd.DataFrame(
         {"acct": acct[q[ok]], "t0": t[q[ok]], "n_in": n_in[ok], "s_in": s_in[ok], "r": ratio[ok]}
     )
-    # the best window per account: most money through it
-    cand = cand.sort_values(["acct", "s_in"], ascending=[True, False]).drop_duplicates("acct")
-    # dwell and end-of-day balance, computed on the candidate accounts only
+    # candidate windows per account: the richest start in each half-window, then the richest
+    # MAX_WINDOWS of those; one window diluted by ordinary income must not hide another
+    cand["half"] = cand["t0"] // max(w_s // 2, 1)
+    cand = cand.sort_values(["acct", "s_in"], ascending=[True, False], kind="stable")
+    cand = cand.drop_duplicates(["acct", "half"]).groupby("acct").head(MAX_WINDOWS)
+    cand = cand.drop(columns="half").reset_index(drop=True)
+    cand["wid"] = np.arange(len(cand))
+    # dwell and end-of-day balance per candidate window, on the candidate accounts only
     sub = mv[mv["acct"].isin(cand["acct"])].reset_index(drop=True)
-    sub = sub.merge(cand[["acct", "t0"]], on="acct")
-    sub = sub[(sub["t"] >= sub["t0"]) & (sub["t"] < sub["t0"] + w_s + tail)].reset_index(drop=True)
+    sub = sub.merge(cand[["acct", "t0", "wid"]], on="acct")
+    sub = sub[(sub["t"] >= sub["t0"]) & (sub["t"] < sub["t0"] + w_s + tail)]
+    # a stable sort keeps each window's rows in (time, inflows first) order
+    sub = sub.sort_values("wid", kind="stable").reset_index(drop=True)
+    wid = sub["wid"].to_numpy()
     in_rows, dwell = forward_dwell(
-        sub["acct"].to_numpy(), sub["t"].to_numpy(), sub["a"].to_numpy(), sub["inflow"].to_numpy()
+        wid, sub["t"].to_numpy(), sub["a"].to_numpy(), sub["inflow"].to_numpy()
     )
-    od = pd.DataFrame(
-        {"acct": sub["acct"].to_numpy()[in_rows], "a": sub["a"].to_numpy()[in_rows], "dw": dwell}
-    )
+    od = pd.DataFrame({"wid": wid[in_rows], "a": sub["a"].to_numpy()[in_rows], "dw": dwell})
     od = od[od["a"] >= min_amount]
     od.loc[od["dw"] < 0, "dw"] = w_s + tail  # never left within the window: stayed
-    med_dwell = _weighted_median(od["acct"].to_numpy(), od["dw"].to_numpy(), od["a"].to_numpy())
-    eod = _median_end_of_day_balance(sub)
-    cand["dwell_h"] = med_dwell.reindex(cand["acct"]).to_numpy() / HOUR
+    med_dwell = _weighted_median(od["wid"].to_numpy(), od["dw"].to_numpy(), od["a"].to_numpy())
+    eod = _median_end_of_day_balance(sub.assign(acct=wid))
+    cand["dwell_h"] = med_dwell.reindex(cand["wid"]).to_numpy() / HOUR
     # days of inflow the account keeps: median end-of-day balance / mean daily inflow
-    cand["eod"] = eod.reindex(cand["acct"]).to_numpy() / (cand["s_in"].to_numpy() / window_days)
+    cand["eod"] = eod.reindex(cand["wid"]).to_numpy() / (cand["s_in"].to_numpy() / window_days)
     cand = cand[(cand["dwell_h"] < max_dwell_hours) & (cand["eod"] <= max_balance_days)]
     if cand.empty:
         return empty_result()
+    # of the windows that pass, the one with the most money through it
+    cand = cand.sort_values(["acct", "s_in"], ascending=[True, False]).drop_duplicates("acct")
     score = np.minimum(
         ramp(cand["r"].to_numpy(), min_ratio, min_ratio + (1 - min_ratio) / 2),
         ramp(max_dwell_hours - cand["dwell_h"].to_numpy(), 0, max_dwell_hours / 2),
     )
-    ev = sub[sub["acct"].isin(cand["acct"])].groupby("acct")["row"].apply(list)
+    ev = sub[sub["wid"].isin(cand["wid"])].groupby("acct")["row"].apply(list)
     return result_frame(
         cand["acct"].to_numpy(),
         cand["dwell_h"].to_numpy(),
@@ -154,6 +162,10 @@ def pass_through(
         ],
         [txn_ids(data, ev.get(a, [])) for a in cand["acct"]],
     )
+
+
+MAX_WINDOWS = 4
+"""Candidate windows scored per account by GEN-03 (the richest, spread over the period)."""
 
 
 def _weighted_median(group: np.ndarray, value: np.ndarray, weight: np.ndarray) -> pd.Series:

@@ -290,6 +290,23 @@ def test_pass_through_and_mirrored_flows_on_a_mule() -> None:
     assert _keys(mir) == [5] and mir.loc[0, "value"] == 8
 
 
+def test_pass_through_looks_past_a_richer_window_that_fails() -> None:
+    # the richest month holds a lump sum for three weeks (dwell and balance fail); a later,
+    # smaller month is a clean pass-through and must still be found
+    rows = [("lump", (0, 8), 40_000, "wire", 900, 5), ("lump-out", (20, 8), 40_000, "wire", 5, 78)]
+    for k in range(6):
+        rows.append((f"a{k}", (1 + k, 9), 300, "wire", 101 + k % 3, 5))
+        rows.append((f"b{k}", (1 + k, 12), 295, "wire", 5, 77))
+    rows += [(r[0], (r[1][0] + 60, r[1][1]), *r[2:]) for r in _mule()[1:]]
+    data = _input(rows)
+    gen03 = INDICATORS["GEN-03"](data)
+    assert _keys(gen03) == [5]
+    assert gen03.loc[0, "value"] == pytest.approx(5.0, abs=0.1)
+    # the evidence is the month that passed, not the lump sum
+    ev = set(gen03.loc[0, "evidence_txn_ids"])
+    assert "in0" in ev and "lump" not in ev
+
+
 def test_pass_through_negatives() -> None:
     # the same receipts but kept for a week before leaving
     slow = _input(_mule(dwell_h=24 * 7))

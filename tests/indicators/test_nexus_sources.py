@@ -1,0 +1,92 @@
+"""NX-04 sources: a trafficking profile includes the accounts that sweep their money to it; mules
+(new accounts that forward everything within hours) are conduits, never sources."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from fiu_analytics.indicators import INDICATORS, DetectionInput
+
+T0 = pd.Timestamp("2025-01-01", tz="UTC")
+HT = "HT-01,HT-02,HT-06,HT-07,HT-08,HT-09,HT-12,HT-13,HT-15,HT-16,HT-17"
+
+
+def _data(rows: list[tuple], fired: dict[str, set[int]], opened_days_before: int = 900):
+    tx = pd.DataFrame(
+        [
+            (f"t{i}", T0 + pd.Timedelta(hours=h), float(a), "wire", s, d)
+            for i, (h, a, s, d) in enumerate(rows)
+        ],
+        columns=[
+            "txn_id",
+            "timestamp",
+            "amount_base",
+            "channel",
+            "src_account_key",
+            "dst_account_key",
+        ],
+    ).sort_values("timestamp", ignore_index=True)
+    keys = sorted(set(tx["src_account_key"]) | set(tx["dst_account_key"]))
+    accounts = pd.DataFrame(
+        {
+            "account_key": keys,
+            "account_id": [f"A{k}" for k in keys],
+            "country": ["LB" if k == 9 else "GB" for k in keys],
+            "opened_at": [T0 - pd.Timedelta(days=opened_days_before)] * len(keys),
+            "owner_party_id": [f"P{k}" for k in keys],
+        }
+    )
+    data = DetectionInput(
+        tx,
+        accounts,
+        pd.DataFrame(),
+        tx["timestamp"].min(),
+        tx["timestamp"].max(),
+    )
+    for ind in HT.split(","):
+        data.cache[f"nexus:fired:{ind}"] = fired.get(ind, set())
+    return data
+
+
+# victims 2 and 3 sweep their earnings to controller 1, who sends 5,000 on through 4 to an
+# account in a conflict-adjacent jurisdiction
+SWEEP = [(10, 900, 2, 1), (20, 800, 3, 1), (30, 50, 2, 7), (240, 5000, 1, 4), (260, 4800, 4, 9)]
+VICTIMS = {"HT-06": {2}, "HT-08": {3}, "HT-12": {1, 2, 3}, "HT-01": {1}}
+
+
+def _nx04(data: DetectionInput) -> pd.DataFrame:
+    return INDICATORS["NX-04"](data, endpoint_rules="geo", min_value=2000, min_ht=3)
+
+
+def test_controller_inherits_the_profile_of_the_accounts_swept_to_it() -> None:
+    r = _nx04(_data(SWEEP, VICTIMS))
+    assert list(r["account_key"]) == [1]
+    reason = r.loc[0, "reason"]
+    assert "HT-06" in reason and "HT-08" in reason and "TF-01 geography" in reason
+    assert r.loc[0, "path"].startswith("A1 ")
+
+
+def test_without_the_sweep_two_own_indicators_are_no_profile() -> None:
+    # the same victims pay someone else: the controller has only HT-01 and HT-12
+    rows = [(h, a, s, 8 if d == 1 else d) for h, a, s, d in SWEEP]
+    assert _nx04(_data(rows, VICTIMS)).empty
+
+
+def test_the_account_a_trafficker_sweeps_its_money_to_shares_the_profile() -> None:
+    # 1 has a full profile of its own and pays its money on to 4, which sends it to the
+    # endpoint: both are on the nexus path and both are subjects (the controller is not
+    # dropped as a "feeder": only accounts without a profile of their own are victims)
+    fired = {"HT-01": {1}, "HT-12": {1}, "HT-13": {1}}
+    r = _nx04(_data(SWEEP, fired))
+    assert sorted(r["account_key"]) == [1, 4]
+    assert "HT-13" in r.set_index("account_key").loc[4, "reason"]
+
+
+def test_a_new_mule_forwarding_everything_is_not_a_source() -> None:
+    # account 1 is opened days before it starts forwarding each receipt within hours
+    rows = [(24 * d, 3000, 100 + d, 1) for d in range(5)]
+    rows += [(24 * d + 3, 2950, 1, 9) for d in range(5)]
+    fired = {"HT-07": {1}, "HT-12": {1}, "HT-13": {1}}
+    assert _nx04(_data(rows, fired, opened_days_before=10)).empty
+    # the same flows from an old account with that profile are a nexus source
+    assert list(_nx04(_data(rows, fired))["account_key"]) == [1]
