@@ -80,6 +80,29 @@ class FxTable:
             out[rows[ok]] = amounts[rows[ok]] * r[pos[ok]]
         return out, np.isnan(out)
 
+    def convert_codes(
+        self, amounts: np.ndarray, codes: np.ndarray, currencies: list[str | None], days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`convert` for currencies given as codes into ``currencies`` (None: unknown)."""
+        out = np.full(len(amounts), np.nan)
+        for c, cur in enumerate(currencies):
+            if cur is None:
+                continue
+            rows = np.flatnonzero(codes == c)
+            if not len(rows):
+                continue
+            if cur == self.base:
+                out[rows] = amounts[rows]
+                continue
+            if cur not in self.rates:
+                continue
+            d, r = self.rates[cur]
+            pos = np.searchsorted(d, days[rows], side="right") - 1
+            ok = pos >= 0
+            ok[ok] &= (days[rows][ok] - d[pos[ok]]) <= self.max_age_days
+            out[rows[ok]] = amounts[rows[ok]] * r[pos[ok]]
+        return out, np.isnan(out)
+
     def why_missing(self, currency: str, day: np.datetime64) -> str:
         if currency not in self.rates:
             return (

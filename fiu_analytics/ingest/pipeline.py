@@ -17,27 +17,33 @@ batch commits.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from fiu_analytics import schema
 from fiu_analytics.errors import FiuError, InputFormatError
+from fiu_analytics.ingest.columnar import ChunkWriter, chunk_of_records
+from fiu_analytics.ingest.dedup import DedupIndex
 from fiu_analytics.ingest.fx import FxTable
-from fiu_analytics.ingest.records import LabelRecord, PartyRecord, Record, Rejected, TxnRecord
+from fiu_analytics.ingest.records import (
+    LabelRecord,
+    PartyRecord,
+    Record,
+    Rejected,
+    TxnChunk,
+    TxnRecord,
+)
 from fiu_analytics.ingest.resolve import Resolver
 from fiu_analytics.store import Store
 
 log = logging.getLogger(__name__)
 CHUNK = 50_000
-_CCY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass
@@ -74,13 +80,7 @@ class IngestReport:
         return pd.DataFrame([asdict(f) for f in self.files])
 
 
-def fingerprint(src_id: str, dst_id: str, day: str, amount: float, currency: str) -> int:
-    """Content hash of a transfer: both accounts, the day, the amount in cents, the currency."""
-    raw = f"{src_id}|{dst_id}|{day}|{round(amount * 100)}|{currency}".encode()
-    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big", signed=True)
-
-
-Parser = Callable[[Path], Iterator[Record]]
+Parser = Callable[[Path], Iterator[Record | TxnChunk]]
 
 
 def parser_for(fmt: str, mapping: Path | None = None) -> Parser:
@@ -95,7 +95,8 @@ def parser_for(fmt: str, mapping: Path | None = None) -> Parser:
 
         return parse_pacs008
     if fmt in ("csv", "amlworld", "fiu_csv"):
-        from fiu_analytics.ingest.tabular import CsvMapping, builtin_mapping, parse_csv
+        from fiu_analytics.ingest.tabular import CsvMapping, builtin_mapping
+        from fiu_analytics.ingest.tabular_fast import read_csv_chunks
 
         if mapping is not None:
             cm = CsvMapping.load(mapping)
@@ -107,7 +108,7 @@ def parser_for(fmt: str, mapping: Path | None = None) -> Parser:
                 "a CSV file of unknown layout needs --mapping (a column-mapping YAML; "
                 "see fiu_analytics/data/mappings/example.yaml)",
             )
-        return lambda p: parse_csv(p, cm)
+        return lambda p: read_csv_chunks(p, cm)
     if fmt == "amlsim":
         from fiu_analytics.ingest.tabular import parse_amlsim
 
@@ -132,22 +133,12 @@ class Ingestor:
             store.read(schema.PARTIES),
             store.read(schema.PARTY_MATCHES),
         )
-        reports = store.read(
-            schema.TXN_REPORTS, columns=["txn_id", "reporter_id", "txn_ref", "fingerprint"]
+        self.dedup = DedupIndex.from_reports(
+            store.read_arrow(
+                schema.TXN_REPORTS, columns=["txn_id", "reporter_id", "txn_ref", "fingerprint"]
+            )
         )
-        self.seen_refs: set[tuple[str, str]] = set(
-            zip(reports["reporter_id"].fillna(""), reports["txn_ref"].fillna(""), strict=True)
-        )
-        # fingerprint -> stored transactions with that content, each with the reporters that
-        # reported it (two genuine cash withdrawals of 100 on one day share a fingerprint)
-        self.by_fp: dict[int, dict[str, set[str]]] = {}
-        for tid, rep, fp in zip(
-            reports["txn_id"],
-            reports["reporter_id"].fillna(""),
-            reports["fingerprint"],
-            strict=True,
-        ):
-            self.by_fp.setdefault(int(fp), {}).setdefault(tid, set()).add(rep)
+        self.writer = ChunkWriter(self.resolver, self.dedup, self.fx)
         d = store.read(schema.DESIGNATIONS, columns=["reference_number", "name"])
         self.designation_keys = set(zip(d["reference_number"], d["name"], strict=True))
 
@@ -211,25 +202,23 @@ class Ingestor:
     def _ingest_file(self, path: Path, parser: Parser, fr: FileReport) -> None:
         res = self.resolver
         res.start_batch()
-        saved_refs = set(self.seen_refs)
-        saved_fp = {k: {t: set(r) for t, r in v.items()} for k, v in self.by_fp.items()}
-        saved_ids = dict(res.account_id_of)
-        saved_keys = (
-            dict(res.account_keys),
-            res.next_key,
-            dict(res.party_index),
-            set(res.known_parties),
-        )
+        self.dedup.begin()
+        self.writer.forget()  # sides are cached by object, and objects are per file
         try:
             with self.store.batch(source=f"fiu ingest {path}") as b:
-                ref_to_id: dict[str, str] = {}
+                state = _FileState()
                 buf: list[Record] = []
-                for rec in parser(path):
-                    buf.append(rec)
-                    if len(buf) >= CHUNK:
-                        self._flush(buf, b, fr, ref_to_id)
+                for item in parser(path):
+                    if isinstance(item, TxnChunk):
+                        self._flush(buf, b, fr, state)
                         buf = []
-                self._flush(buf, b, fr, ref_to_id)
+                        self._write_chunk(item, b, fr, state)
+                        continue
+                    buf.append(item)
+                    if len(buf) >= CHUNK:
+                        self._flush(buf, b, fr, state)
+                        buf = []
+                self._flush(buf, b, fr, state)
                 if res.new_accounts:
                     b.write(schema.ACCOUNTS, pd.DataFrame(res.new_accounts))
                 if res.new_parties:
@@ -242,33 +231,50 @@ class Ingestor:
                 b.counts = {"file": str(path), "format": fr.format, **_counts(fr)}
                 fr.batch_id = b.batch_id
         except BaseException:
-            # the batch did not commit: forget what it taught the resolver
-            self.seen_refs, self.by_fp = saved_refs, saved_fp
-            res.account_keys, res.next_key, res.party_index, res.known_parties = saved_keys
-            res.account_id_of = saved_ids
-            res.start_batch()
+            # the batch did not commit: forget what it taught the resolver and the index
+            self.dedup.rollback()
+            res.rollback()
+            self.writer.forget()
             fr.stored = fr.quarantined = fr.duplicates = fr.linked_reports = fr.labels = 0
             raise
+        self.dedup.commit()
+        res.start_batch()
 
-    def _flush(
-        self, records: list[Record], b: Any, fr: FileReport, ref_to_id: dict[str, str]
-    ) -> None:
+    def _write_chunk(self, chunk: TxnChunk, b: Any, fr: FileReport, state: _FileState) -> None:
+        n = len(chunk)
+        if n == 0:
+            return
+        result, stored, duplicates, linked = self.writer.convert(chunk, state.rows)
+        state.rows += n
+        fr.read += n
+        fr.stored += stored
+        fr.duplicates += duplicates
+        fr.linked_reports += linked
+        state.ref_to_id.update(result.stored_refs)
+        if result.transactions is not None and result.transactions.num_rows:
+            b.write(schema.TRANSACTIONS, result.transactions)
+        if result.reports is not None and result.reports.num_rows:
+            b.write(schema.TXN_REPORTS, result.reports)
+        if result.quarantine:
+            fr.quarantined += len(result.quarantine)
+            b.write(schema.QUARANTINE, _quarantine_table(result.quarantine))
+        if self.progress:
+            self.progress(n)
+
+    def _flush(self, records: list[Record], b: Any, fr: FileReport, state: _FileState) -> None:
         if not records:
             return
         quarantine: list[dict[str, Any]] = []
-        rows: list[dict[str, Any]] = []
+        txns: list[TxnRecord] = []
         labels: list[LabelRecord] = []
+        parties = 0
         for rec in records:
-            fr.read += 1
             if isinstance(rec, Rejected):
                 quarantine.append(_q(rec))
             elif isinstance(rec, TxnRecord):
-                row = self._txn_row(rec)
-                if isinstance(row, Rejected):
-                    quarantine.append(_q(row))
-                else:
-                    rows.append(row)
+                txns.append(rec)
             elif isinstance(rec, PartyRecord):
+                parties += 1
                 before = len(self.resolver.new_parties)
                 self.resolver.party(
                     rec,
@@ -284,156 +290,22 @@ class Ingestor:
                 labels.append(rec)
             else:
                 raise TypeError(f"parser produced {type(rec).__name__}")
-        stored_rows, report_rows = self._dedup_and_convert(rows, quarantine, fr)
-        for r in stored_rows:
-            if r["_txn_ref"]:
-                ref_to_id[r["_txn_ref"]] = r["txn_id"]
-        if stored_rows:
-            df = pd.DataFrame(stored_rows).drop(
-                columns=[c for c in stored_rows[0] if c.startswith("_")]
-            )
-            b.write(schema.TRANSACTIONS, df)
-        if report_rows:
-            b.write(schema.TXN_REPORTS, pd.DataFrame(report_rows))
+        fr.read += len(quarantine) + parties + len(labels)
+        if txns:
+            progress, self.progress = self.progress, None
+            try:
+                self._write_chunk(chunk_of_records(txns, fr.path), b, fr, state)
+            finally:
+                self.progress = progress
         if labels:
-            lab = self._label_rows(labels, ref_to_id, quarantine, fr)
+            lab = self._label_rows(labels, state.ref_to_id, quarantine, fr)
             if len(lab):
                 b.write(schema.LABELS, lab)
         if quarantine:
             fr.quarantined += len(quarantine)
-            b.write(schema.QUARANTINE, pd.DataFrame(quarantine))
+            b.write(schema.QUARANTINE, _quarantine_table(quarantine))
         if self.progress:
             self.progress(len(records))
-
-    def _txn_row(self, t: TxnRecord) -> dict[str, Any] | Rejected:
-        def bad(fld: str, value: Any, reason: str) -> Rejected:
-            return Rejected(
-                t.source_file, t.locator, fld, None if value is None else str(value), reason
-            )
-
-        if t.timestamp is None:
-            return bad("timestamp", None, "missing date; expected an ISO 8601 date or datetime")
-        if t.amount is None or not np.isfinite(t.amount) or t.amount < 0:
-            return bad("amount", t.amount, "expected a non-negative number")
-        cur = (t.currency or "").upper()
-        if not _CCY.fullmatch(cur):
-            return bad("currency", t.currency, "expected a three-letter ISO 4217 code")
-        if t.channel not in schema.CHANNELS:
-            return bad("channel", t.channel, f"expected one of {list(schema.CHANNELS)}")
-        res = self.resolver
-        cash_party = None
-        if t.channel == "cash_deposit" and t.dst is not None and t.dst.account_id:
-            # cash is a self-loop on the account; the person paying in is the conductor
-            cash_party = t.src.owner if t.src is not None and t.src.account_id is None else None
-            src_rec, dst_rec = t.dst, t.dst
-        elif t.channel == "cash_withdrawal" and t.src is not None and t.src.account_id:
-            cash_party = t.dst.owner if t.dst is not None and t.dst.account_id is None else None
-            src_rec, dst_rec = t.src, t.src
-        else:
-            src_rec, dst_rec = t.src, t.dst
-        src = res.account(src_rec, t.src_country, t.source_file, t.locator) if src_rec else None
-        dst = res.account(dst_rec, t.dst_country, t.source_file, t.locator) if dst_rec else None
-        if t.conductor is None and cash_party is not None:
-            owner = dst_rec.owner if dst_rec is not None else None
-            same = owner is not None and (owner.name or "") == (cash_party.name or "")
-            if not same:
-                t.conductor = cash_party
-        if src is None and dst is None:
-            return bad("src/dst", None, "neither side names an account or a party")
-        if src is None or dst is None:
-            if t.channel in ("cash_deposit", "cash_withdrawal"):
-                src = dst = src if src is not None else dst  # cash is a self-loop
-            else:
-                side = "src" if src is None else "dst"
-                return bad(side, None, "this side names no account and no party")
-        ts = pd.Timestamp(t.timestamp)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-        if t.conductor is not None and (t.conductor.name or t.conductor.id_document):
-            conductor = res.party(t.conductor, None, t.source_file, t.locator)
-        else:
-            conductor = None
-        for p in t.extra_parties:
-            if p.name or p.id_document:
-                res.party(p, None, t.source_file, t.locator)
-        src_id = _id_of(res, src)
-        dst_id = _id_of(res, dst)
-        return {
-            "timestamp": ts,
-            "amount": float(t.amount),
-            "currency": cur,
-            "channel": t.channel,
-            "src_account_key": src,
-            "dst_account_key": dst,
-            "src_country": _cc(t.src_country),
-            "dst_country": _cc(t.dst_country),
-            "city": t.city,
-            "mcc": t.mcc if t.mcc and re.fullmatch(r"\d{4}", t.mcc) else None,
-            "merchant": t.merchant,
-            "narrative": t.narrative,
-            "purpose_code": t.purpose_code,
-            "conductor_party_id": conductor,
-            "reporter_id": t.reporter_id,
-            "report_id": t.report_id,
-            "_txn_ref": t.txn_ref,
-            "_src_id": src_id,
-            "_dst_id": dst_id,
-            "_file": t.source_file,
-            "_locator": t.locator,
-        }
-
-    def _dedup_and_convert(
-        self, rows: list[dict[str, Any]], quarantine: list[dict[str, Any]], fr: FileReport
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        if not rows:
-            return [], []
-        amounts = np.array([r["amount"] for r in rows])
-        currencies = np.array([r["currency"] for r in rows])
-        days = np.array(
-            [r["timestamp"].to_datetime64() for r in rows], dtype="datetime64[D]"
-        ).astype(np.int64)
-        base, missing = self.fx.convert(amounts, currencies, days)
-        stored, reports = [], []
-        for i, r in enumerate(rows):
-            if missing[i]:
-                reason = self.fx.why_missing(r["currency"], np.datetime64(int(days[i]), "D"))
-                quarantine.append(
-                    {
-                        "source_file": r["_file"],
-                        "locator": r["_locator"],
-                        "field": "currency",
-                        "value": r["currency"],
-                        "reason": reason,
-                    }
-                )
-                continue
-            rep = r["reporter_id"] or ""
-            ref = r["_txn_ref"] or ""
-            if ref and (rep, ref) in self.seen_refs:
-                fr.duplicates += 1
-                continue
-            fp = fingerprint(
-                r["_src_id"], r["_dst_id"], str(r["timestamp"].date()), r["amount"], r["currency"]
-            )
-            same = self.by_fp.get(fp, {})
-            hit = next((tid for tid, reps in same.items() if rep not in reps), None)
-            if ref:
-                self.seen_refs.add((rep, ref))
-            if hit is not None:
-                # another reporter's report of a transfer already stored (the other side of a
-                # wire): link this report to it
-                same[hit].add(rep)
-                fr.duplicates += 1
-                fr.linked_reports += 1
-                reports.append(_report(hit, r, fp, "duplicate"))
-                continue
-            txn_id = f"{rep or 'NA'}-{ref}" if ref else f"FP{fp & 0xFFFFFFFFFFFF:012X}-{i}"
-            r["txn_id"] = txn_id
-            r["amount_base"] = float(base[i])
-            self.by_fp.setdefault(fp, {})[txn_id] = {rep}
-            stored.append(r)
-            reports.append(_report(txn_id, r, fp, "stored"))
-        fr.stored += len(stored)
-        return stored, reports
 
     def _label_rows(
         self,
@@ -476,12 +348,34 @@ class Ingestor:
         return pd.DataFrame(out)
 
 
-def _id_of(res: Resolver, key: int) -> str:
-    return res.account_id_of[key]
+@dataclass
+class _FileState:
+    """What one file's ingest carries from chunk to chunk."""
+
+    rows: int = 0  # transaction rows so far (ids of rows without a reference)
+    ref_to_id: dict[str, str] = field(default_factory=dict)  # labelled files only
 
 
-def _cc(code: str | None) -> str | None:
-    return code.upper() if code and re.fullmatch(r"[A-Za-z]{2}", code) else None
+def _quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
+    cols = ("source_file", "locator", "field", "value", "reason")
+    return pa.table({c: pa.array([_text(r[c]) for r in rows], pa.string()) for c in cols})
+
+
+def _text(value: Any) -> str | None:
+    """Text that Parquet can hold: bytes that were not valid in the file's encoding (kept as
+    surrogates by the readers) become U+FFFD."""
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", "replace")
+        return raw.decode("utf-8", "replace")
+    return text
 
 
 def _q(r: Rejected) -> dict[str, Any]:
@@ -491,19 +385,6 @@ def _q(r: Rejected) -> dict[str, Any]:
         "field": r.field,
         "value": r.value,
         "reason": r.reason,
-    }
-
-
-def _report(txn_id: str, r: dict[str, Any], fp: int, how: str) -> dict[str, Any]:
-    return {
-        "txn_id": txn_id,
-        "reporter_id": r["reporter_id"],
-        "report_id": r["report_id"],
-        "txn_ref": r["_txn_ref"],
-        "source_file": r["_file"],
-        "locator": r["_locator"],
-        "fingerprint": fp,
-        "linked_as": how,
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass
@@ -114,3 +115,35 @@ class Rejected:
 
 
 Record = TxnRecord | PartyRecord | LabelRecord | Rejected
+
+
+@dataclass
+class TxnChunk:
+    """Transactions of one file, column by column: what the fast readers hand the pipeline.
+
+    Row ``i`` pays from ``accounts[src[i]]`` to ``accounts[dst[i]]`` (``-1``: the side names
+    nothing). Sides that repeat share one :class:`AccountRecord`, so resolution runs once per
+    distinct side, not once per row. String columns are lists or Arrow arrays with None for an
+    empty value; ``text`` holds the optional ones (``reporter_id``, ``report_id``, ``txn_ref``,
+    ``src_country``, ``dst_country``, ``city``, ``mcc``, ``merchant``, ``narrative``,
+    ``purpose_code``); a missing key means empty throughout. ``timestamp`` is UTC
+    ``datetime64[us]`` (NaT when missing), ``amount`` float64 (NaN when missing). Records must
+    not be shared with other chunks' rows that the pipeline may change: it never changes them.
+    """
+
+    source_file: str
+    locator: Any  # list[str] or pa.Array
+    timestamp: Any  # np.ndarray datetime64[us]
+    amount: Any  # np.ndarray float64
+    currency: Any
+    channel: Any
+    src: Any  # np.ndarray int64
+    dst: Any  # np.ndarray int64
+    accounts: list[AccountRecord]
+    text: dict[str, Any] = field(default_factory=dict)
+    conductor: list[PartyRecord | None] | None = None
+    extra_parties: list[list[PartyRecord]] | None = None
+    labelled: bool = False  # labels may refer to these rows' txn_ref
+
+    def __len__(self) -> int:
+        return len(self.amount)

@@ -53,6 +53,10 @@ class Resolver:
     new_parties: list[dict[str, Any]] = field(default_factory=list)
     matches: list[dict[str, Any]] = field(default_factory=list)
     _logged: set[tuple[str, str, str]] = field(default_factory=set)
+    # undo log of the batch being written: what to forget if it does not commit
+    _undo_index: list[str] = field(default_factory=list)
+    _undo_logged: list[tuple[str, str, str]] = field(default_factory=list)
+    _batch_next_key: int = 1
 
     @classmethod
     def from_store_tables(
@@ -95,7 +99,26 @@ class Resolver:
         return r
 
     def start_batch(self) -> None:
+        """Start collecting a batch's new accounts, parties and matches (and its undo log)."""
         self.new_accounts, self.new_parties, self.matches = [], [], []
+        self._undo_index, self._undo_logged = [], []
+        self._batch_next_key = self.next_key
+
+    def rollback(self) -> None:
+        """Forget everything learnt since :meth:`start_batch` (the batch did not commit).
+
+        Costs what the batch added, not the size of the state: an undo log, no copies."""
+        for a in self.new_accounts:
+            self.account_keys.pop(a["account_id"], None)
+            self.account_id_of.pop(a["account_key"], None)
+        for p in self.new_parties:
+            self.known_parties.discard(p["party_id"])
+        for k in self._undo_index:
+            self.party_index.pop(k, None)
+        for key in self._undo_logged:
+            self._logged.discard(key)
+        self.next_key = self._batch_next_key
+        self.start_batch()
 
     # -- parties ----------------------------------------------------------------------------
     def _keys(self, p: PartyRecord, account_id: str | None) -> list[tuple[str, str]]:
@@ -149,11 +172,16 @@ class Resolver:
             )
             self.known_parties.add(pid)
         # every key of this record now points at the party, so later records can match on any
+        index = self.party_index
         for r, k in keys:
-            self.party_index.setdefault(f"{r}|{k}", pid)
+            kk = f"{r}|{k}"
+            if kk not in index:
+                index[kk] = pid
+                self._undo_index.append(kk)
         log_key = (pid, rule, source)
         if log_key not in self._logged:
             self._logged.add(log_key)
+            self._undo_logged.append(log_key)
             self.matches.append(
                 {
                     "party_id": pid,
