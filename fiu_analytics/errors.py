@@ -58,3 +58,8 @@ class InputFormatError(FiuError):
         self.position = position
         where = f"{path}" + (f" at {position}" if position else "")
         super().__init__(f"{where}: {message}")
+
+
+class ModelError(FiuError, ValueError):
+    """A saved model cannot be used here: missing, corrupt, or made with other features or
+    library versions than this installation computes."""

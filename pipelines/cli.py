@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "profile": None,
     "inbox": None,
     "dask_address": None,
+    "models_dir": None,
 }
 
 
@@ -195,8 +196,57 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
         end=args.end,
         typologies_dir=args.typologies or cfg["typologies_dir"],
         profile=args.profile or cfg["profile"],
+        models_dir=args.models or cfg.get("models_dir"),
     )
     print(format_summary(summary))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    from fiu_analytics import schema
+    from fiu_analytics.detection.inputs import load_detection_input
+    from fiu_analytics.models import save_model, train_account_model
+    from fiu_analytics.store import Store
+
+    store = Store(args.data_dir or cfg["data_dir"])
+    if not store.exists():
+        raise ConfigError(f"{store.root}: no store here")
+    data = load_detection_input(store, args.start, args.end)
+    model, card = train_account_model(
+        data,
+        store.read(schema.LABELS),
+        kind=args.kind,
+        budget=args.budget,
+        name=args.name,
+        source=str(store.root),
+    )
+    models = Path(args.models or cfg.get("models_dir") or "models")
+    out = save_model(model, card, models / args.name)
+    print(f"model {card.name} ({card.kind}) saved to {out}")
+    print(f"  trained on {card.data['accounts']} accounts, {card.data['transactions']} txns")
+    print(f"  alert threshold {card.threshold:.4f} for a budget of {card.budget} alerts")
+    for k, v in card.metrics.items():
+        print(f"  {k}: {v}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    from fiu_analytics.detection.inputs import load_detection_input
+    from fiu_analytics.models import load_model, score_store
+    from fiu_analytics.store import Store
+
+    store = Store(args.data_dir or cfg["data_dir"])
+    if not store.exists():
+        raise ConfigError(f"{store.root}: no store here")
+    model, card = load_model(args.model)
+    data = load_detection_input(store, args.start, args.end)
+    scores = score_store(model, card, data, budget=args.budget)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out, index=False)
+    n = int(scores["alerted"].sum())
+    print(f"{len(scores)} accounts scored with {card.name}; {n} above the threshold; {out}")
+    print(scores.head(10)[["account_id", "score", "explanation"]].to_string(index=False))
     return 0
 
 
@@ -440,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "partitioned by account",
     )
     r.add_argument("--partitions", type=int, help="account partitions (default 4 with Dask)")
+    r.add_argument("--models", help="folder of trained models (fiu train) for TY-ML-ACCOUNT")
     r.set_defaults(func=cmd_run)
 
     sv = sub.add_parser(
@@ -481,6 +532,31 @@ def build_parser() -> argparse.ArgumentParser:
     fb.add_argument("file", help="dispositions CSV")
     fb.add_argument("--out-dir", help="output folder of the runs (holds state/)")
     fb.set_defaults(func=cmd_feedback)
+
+    tr = sub.add_parser(
+        "train",
+        help="train an account model on a labelled store and save it with its model card",
+        description="Features as of the period end, labels from the store's labels table "
+        "(generator, research formats or analyst feedback); threshold from out-of-fold "
+        "scores for the alert budget.",
+    )
+    tr.add_argument("--data-dir", help="labelled store")
+    tr.add_argument("--start")
+    tr.add_argument("--end")
+    tr.add_argument("--kind", choices=["supervised", "anomaly"], default="supervised")
+    tr.add_argument("--budget", type=int, default=50, help="alerts an analyst can review")
+    tr.add_argument("--name", default="account_risk", help="model name (folder under --models)")
+    tr.add_argument("--models", help="models folder (default: models_dir of the config)")
+    tr.set_defaults(func=cmd_train)
+
+    sc = sub.add_parser("score", help="score every account of a store with a saved model")
+    sc.add_argument("--data-dir", help="store to score")
+    sc.add_argument("--model", required=True, help="saved model folder")
+    sc.add_argument("--start")
+    sc.add_argument("--end")
+    sc.add_argument("--budget", type=int, help="alert the top N (default: the card threshold)")
+    sc.add_argument("--output", default="scores.csv", help="CSV of scores (default scores.csv)")
+    sc.set_defaults(func=cmd_score)
 
     t = sub.add_parser("typologies", help="list or check the typology catalog")
     t.add_argument("action", choices=["list", "check"])

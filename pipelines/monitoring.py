@@ -8,6 +8,7 @@ store is). Outputs are created readable by their owner only.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from fiu_analytics.detection.engine import case_period
 from fiu_analytics.detection.inputs import load_detection_input
 from fiu_analytics.detection.partition import detect_partitioned
 from fiu_analytics.indicators import DetectionInput
+from fiu_analytics.models import ModelCard, load_models, save_model, train_account_model
 from fiu_analytics.reporting import write_case_package, write_run_report
 from fiu_analytics.store import Store
 from pipelines.ingest import ingest_flow
@@ -36,8 +38,14 @@ def state_dir(out_dir: str | Path) -> Path:
 
 
 @task(retries=2, retry_delay_seconds=2)
-def load_period(data_dir: str, start: str | None, end: str | None) -> DetectionInput:
-    return load_detection_input(Store(data_dir), start, end)
+def load_period(
+    data_dir: str, start: str | None, end: str | None, models_dir: str | None = None
+) -> DetectionInput:
+    data = load_detection_input(Store(data_dir), start, end)
+    if models_dir:
+        # models are read here, at the edge; the ML-ACCOUNT indicator only looks them up
+        data.reference["models"] = load_models(models_dir)
+    return data
 
 
 @task
@@ -137,16 +145,18 @@ def detect_flow(
     profile: str | None = None,
     partitions: int = 1,
     case_packages: int = 20,
+    models_dir: str | None = None,
 ) -> dict[str, Any]:
     """Score every typology over ``[start, end)`` and write ``alerts.csv``, case packages
     for the ``case_packages`` top alerts, ``report.html`` and ``summary.json`` to
     ``out_dir``. Returns the summary (counts per typology, lifecycle counts, recall against
-    labels when the store has labels)."""
+    labels when the store has labels). ``models_dir``: trained models (``fiu train``) that
+    the ML-ACCOUNT indicator of the catalog scores with."""
     logger = get_run_logger()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)
-    data = load_period(data_dir, start, end)
+    data = load_period(data_dir, start, end, models_dir)
     logger.info(
         "loaded %d transactions for %s..%s",
         len(data.transactions),
@@ -228,6 +238,7 @@ def daily_monitoring_flow(
     profile: str | None = None,
     dask_address: str | None = None,
     partitions: int = 1,
+    models_dir: str | None = None,
 ) -> dict[str, Any]:
     """Ingest what is waiting in ``inbox`` (if given), then detect and export; detection
     runs on the Dask cluster at ``dask_address`` when given."""
@@ -240,9 +251,48 @@ def daily_monitoring_flow(
         typologies_dir=typologies_dir,
         profile=profile,
         partitions=partitions if dask_address or partitions > 1 else 1,
+        models_dir=models_dir,
     )
     summary["ingest"] = ingested
     return summary
+
+
+@task
+def fit_account_model(
+    data_dir: str, start: str | None, end: str | None, kind: str, budget: int, name: str
+) -> tuple[Any, ModelCard]:
+    store = Store(data_dir)
+    data = load_detection_input(store, start, end)
+    labels = store.read(schema.LABELS)
+    return train_account_model(
+        data, labels, kind=kind, budget=budget, name=name, source=str(store.root)
+    )
+
+
+@task
+def save_trained_model(model: Any, card: ModelCard, models_dir: str) -> str:
+    return str(save_model(model, card, Path(models_dir) / card.name))
+
+
+@flow(name="fiu-retrain", log_prints=False)
+def retrain_flow(
+    data_dir: str,
+    models_dir: str,
+    start: str | None = None,
+    end: str | None = None,
+    kind: str = "supervised",
+    budget: int = 50,
+    name: str = "account_risk",
+) -> dict[str, Any]:
+    """Train the account model on the labelled period ``[start, end)`` (generator labels,
+    research-format labels or analyst feedback in the labels table) and save it with its
+    model card under ``models_dir/<name>``; the detect flow scores with it when given
+    ``models_dir``. Returns the card as a dict."""
+    logger = get_run_logger()
+    model, card = fit_account_model(data_dir, start, end, kind, budget, name)
+    path = save_trained_model(model, card, models_dir)
+    logger.info("model %s saved to %s: %s", card.name, path, card.metrics)
+    return {"path": path, **asdict(card)}
 
 
 def with_dask(flow_obj: Any, address: str | None) -> Any:

@@ -5,6 +5,11 @@ Schedules come from the config file (``schedules:``), each with a cron and a tim
     schedules:
       daily-monitoring: {cron: "0 6 * * *", timezone: "Europe/Vienna"}
       ingest:           {cron: "*/15 * * * *", timezone: "UTC"}
+      retrain:          {cron: "0 2 1 * *", timezone: "UTC"}   # needs models_dir
+
+The detect and daily-monitoring flows score with the models in ``models_dir`` when it is set;
+the retrain flow trains the account model there on the store's labels (generator, research
+formats or analyst feedback).
 
 Without ``PREFECT_API_URL`` a local Prefect server is started (UI on http://127.0.0.1:4200),
 announced, and stopped on exit; with it, the deployments go to that server (for a shared server
@@ -30,7 +35,7 @@ from fiu_analytics.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-FLOWS = ("daily-monitoring", "detect", "ingest")
+FLOWS = ("daily-monitoring", "detect", "ingest", "retrain")
 
 
 def check_schedules(schedules: Any) -> dict[str, dict[str, str]]:
@@ -73,7 +78,7 @@ def deployments(cfg: dict[str, Any]) -> list[Any]:
     from prefect.schedules import Cron
 
     from pipelines.ingest import ingest_flow
-    from pipelines.monitoring import daily_monitoring_flow, detect_flow
+    from pipelines.monitoring import daily_monitoring_flow, detect_flow, retrain_flow
 
     sched = check_schedules(cfg.get("schedules"))
     common = {"data_dir": str(cfg["data_dir"])}
@@ -87,6 +92,7 @@ def deployments(cfg: dict[str, Any]) -> list[Any]:
                 "inbox": cfg.get("inbox"),
                 "typologies_dir": str(cfg["typologies_dir"]),
                 "profile": cfg["profile"],
+                "models_dir": cfg.get("models_dir"),
             }
             out.append(
                 daily_monitoring_flow.to_deployment(name=name, schedule=cron, parameters=params)
@@ -97,8 +103,14 @@ def deployments(cfg: dict[str, Any]) -> list[Any]:
                 "out_dir": str(cfg["out_dir"]),
                 "typologies_dir": str(cfg["typologies_dir"]),
                 "profile": cfg["profile"],
+                "models_dir": cfg.get("models_dir"),
             }
             out.append(detect_flow.to_deployment(name=name, schedule=cron, parameters=params))
+        elif name == "retrain":
+            if not cfg.get("models_dir"):
+                raise ConfigError("schedules.retrain needs 'models_dir' (a folder) in the config")
+            params = {**common, "models_dir": str(cfg["models_dir"])}
+            out.append(retrain_flow.to_deployment(name=name, schedule=cron, parameters=params))
         else:
             if not cfg.get("inbox"):
                 raise ConfigError("schedules.ingest needs 'inbox' (a folder) in the config")

@@ -6,26 +6,17 @@ from __future__ import annotations
 import pandas as pd
 
 from fiu_analytics.indicators import INDICATORS, DetectionInput
+from tests.ledger import detection_input
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 HT = "HT-01,HT-02,HT-06,HT-07,HT-08,HT-09,HT-12,HT-13,HT-15,HT-16,HT-17"
 
 
 def _data(rows: list[tuple], fired: dict[str, set[int]], opened_days_before: int = 900):
-    tx = pd.DataFrame(
-        [
-            (f"t{i}", T0 + pd.Timedelta(hours=h), float(a), "wire", s, d)
-            for i, (h, a, s, d) in enumerate(rows)
-        ],
-        columns=[
-            "txn_id",
-            "timestamp",
-            "amount_base",
-            "channel",
-            "src_account_key",
-            "dst_account_key",
-        ],
-    ).sort_values("timestamp", ignore_index=True)
+    tx = detection_input(
+        [(f"t{i}", T0 + pd.Timedelta(hours=h), float(a), "wire", s, d)
+         for i, (h, a, s, d) in enumerate(rows)]
+    ).transactions  # fmt: skip
     keys = sorted(set(tx["src_account_key"]) | set(tx["dst_account_key"]))
     accounts = pd.DataFrame(
         {
@@ -36,13 +27,7 @@ def _data(rows: list[tuple], fired: dict[str, set[int]], opened_days_before: int
             "owner_party_id": [f"P{k}" for k in keys],
         }
     )
-    data = DetectionInput(
-        tx,
-        accounts,
-        pd.DataFrame(),
-        tx["timestamp"].min(),
-        tx["timestamp"].max(),
-    )
+    data = detection_input(tx.itertuples(index=False), accounts=accounts)
     for ind in HT.split(","):
         data.cache[f"nexus:fired:{ind}"] = fired.get(ind, set())
     return data

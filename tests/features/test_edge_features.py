@@ -1,0 +1,201 @@
+"""EdgeFeatures: exact values on hand-built ledgers, no look-ahead, history across periods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from fiu_analytics.features import FEATURE_VERSION, EdgeFeatures
+from tests.features.helpers import ledger
+
+
+def small(**kw: object) -> EdgeFeatures:
+    return EdgeFeatures(windows=("1D", "7D"), n_jobs=1, **kw)
+
+
+def test_three_cycle_is_credited_to_the_closing_edge_only() -> None:
+    tx = ledger([(0, 1, 1, 100), (1, 2, 2, 100), (2, 0, 3, 100), (5, 6, 4, 100)])
+    f = small().fit_transform(tx)
+    assert f["cycles_3"].tolist() == [0, 0, 1, 0]
+    assert f["cycles_total"].tolist() == [0, 0, 1, 0]
+    assert f["cycles_2"].sum() == 0
+
+
+def test_cycle_needs_time_order_and_the_window() -> None:
+    # hops going back in time are no cycle of money
+    back = ledger([(0, 1, 3, 100), (1, 2, 2, 100), (2, 0, 4, 100)])
+    assert small().fit_transform(back)["cycles_total"].sum() == 0
+    # a ring that takes longer than the cycle window does not count
+    slow = ledger([(0, 1, 0, 100), (1, 2, 24, 100), (2, 0, 49, 100)])
+    assert small(cycle_window="2D").fit_transform(slow)["cycles_3"].sum() == 0
+    assert small(cycle_window="3D").fit_transform(slow)["cycles_3"].tolist() == [0, 0, 1]
+
+
+def test_cycles_of_every_length_up_to_the_cap_and_distinct_rings() -> None:
+    # a 2-cycle, a 4-cycle and a 6-cycle, each closed by its last edge
+    two = [(10, 11, 0, 5), (11, 10, 1, 5)]
+    four = [(20, 21, 0, 5), (21, 22, 1, 5), (22, 23, 2, 5), (23, 20, 3, 5)]
+    six = [(30 + i, 30 + (i + 1) % 6, i, 5) for i in range(6)]
+    f = small().fit_transform(ledger(two + four + six))
+    assert f["cycles_2"].tolist() == [0, 1] + [0] * 10
+    assert f["cycles_4"].tolist() == [0] * 5 + [1] + [0] * 6
+    assert f["cycles_6"].tolist() == [0] * 11 + [1]
+    assert small(max_cycle_length=5).fit_transform(ledger(six))["cycles_total"].sum() == 0
+    # two rings closed by one edge; a repeated transfer on a ring is still one ring
+    rings = ledger([(0, 1, 1, 5), (0, 2, 2, 5), (1, 3, 3, 5), (2, 3, 4, 5), (3, 0, 5, 5)])
+    assert small().fit_transform(rings)["cycles_3"].tolist() == [0, 0, 0, 0, 2]
+    twice = ledger([(0, 1, 1, 5), (0, 1, 2, 5), (1, 2, 3, 5), (2, 0, 4, 5)])
+    assert small().fit_transform(twice)["cycles_3"].tolist() == [0, 0, 0, 1]
+
+
+def test_fan_in_of_five_and_windowed_counts() -> None:
+    rows = [(i, 9, i, 100 * (i + 1)) for i in range(5)] + [(0, 9, 6, 50)]
+    f = small().fit_transform(ledger(rows))
+    assert f["dst_in_distinct_1d"].tolist() == [1, 2, 3, 4, 5, 5]
+    assert f["dst_in_count_1d"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert f["dst_in_sum_1d"].iloc[4] == 1500
+    assert f["src_out_count_1d"].tolist() == [1, 1, 1, 1, 1, 2]
+    # a day later the first transfers have left the 1-day window
+    late = small().fit_transform(ledger([*rows, (7, 9, 25, 10)]))
+    # (hour 1, hour 25]: senders 2, 3, 4 (hours 2-4), 0 (hour 6) and 7; hour 1 is the boundary
+    assert late["dst_in_distinct_1d"].iloc[-1] == 5
+    assert late["dst_in_count_1d"].iloc[-1] == 5
+    assert late["dst_in_distinct_7d"].iloc[-1] == 6
+
+
+def test_scatter_gather_ordered_and_static() -> None:
+    # 0 scatters to 1, 2, 3 which gather into 4
+    rows = [(0, 1, 1, 9), (0, 2, 2, 9), (0, 3, 3, 9), (1, 4, 4, 9), (2, 4, 5, 9), (3, 4, 6, 9)]
+    f = small().fit_transform(ledger(rows))
+    assert f["scatter_gather_max"].tolist() == [0, 0, 0, 0, 2, 3]
+    assert f["scatter_gather_sources"].tolist() == [0, 0, 0, 0, 1, 1]
+    # an intermediary that paid 4 before it was paid is no flow of money (unless static)
+    early = [(1, 4, 0, 9), (0, 1, 2, 9), (0, 2, 3, 9), (2, 4, 4, 9)]
+    assert small().fit_transform(ledger(early))["scatter_gather_max"].max() == 0
+    static = small(scatter_gather_ordered=False).fit_transform(ledger(early))
+    assert static["scatter_gather_max"].tolist() == [0, 0, 0, 2]
+
+
+def test_gather_scatter_pass_through_and_dwell() -> None:
+    rows = [(1, 5, 0, 500), (2, 5, 1, 500), (5, 7, 3, 450), (5, 8, 4, 450)]
+    f = small().fit_transform(ledger(rows))
+    last = f.iloc[-1]
+    assert last["gather_scatter"] == 2
+    assert last["src_pass_through_1d"] == pytest.approx(900 / 1000)
+    assert last["src_hours_since_in"] == pytest.approx(3.0)
+    assert f["src_hours_since_in"].iloc[0] == pytest.approx(21 * 24)  # nothing in: the horizon
+
+
+def test_row_features_amount_time_channel_country_designated_age() -> None:
+    rows = [
+        (1, 2, 0, 9_500, "hawala", "US", "SO"),
+        (2, 2, 15, 300, "cash_withdrawal", "US", "US"),
+    ]
+    f = small(designated_account_keys=[2], risk_countries=["SO"]).fit_transform(ledger(rows))
+    a, b = f.iloc[0], f.iloc[1]
+    assert a["is_near_threshold"] == 1 and a["is_round"] == 1
+    assert a["log_amount"] == pytest.approx(np.log1p(9_500))
+    assert a["hour"] == 10 and b["hour"] == 1 and b["is_night"] == 1
+    assert a["channel_hawala"] == 1 and b["channel_cash_withdrawal"] == 1 and b["is_cash"] == 1
+    assert a["dst_country_risk"] == 1 and a["src_country_risk"] == 0 and a["cross_border"] == 1
+    assert a["dst_designated"] == 1 and a["src_designated"] == 0
+    assert b["src_age_days"] == pytest.approx(15 / 24)
+
+
+def test_no_look_ahead_later_rows_change_nothing_earlier() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    rows = [
+        (
+            int(rng.integers(0, 25)),
+            int(rng.integers(0, 25)),
+            float(h),
+            float(rng.integers(1, 50)) * 100,
+        )
+        for h in np.sort(rng.uniform(0, 24 * 20, n)).round(2)
+    ]
+    tx = ledger(rows)
+    cut = tx["timestamp"].iloc[250]
+    full = small(scatter_gather_ordered=False).fit_transform(tx)
+    early_rows = tx["timestamp"] <= cut
+    alone = small(scatter_gather_ordered=False).fit_transform(tx[early_rows])
+    pd.testing.assert_frame_equal(full[early_rows.to_numpy()], alone)
+    assert full["cycles_total"].sum() > 0 and full["scatter_gather_sources"].sum() > 0
+    # shuffling the rows changes nothing either (ties are simultaneous)
+    shuffled = tx.sample(frac=1.0, random_state=0)
+    again = small(scatter_gather_ordered=False).fit_transform(shuffled).loc[tx.index]
+    pd.testing.assert_frame_equal(again, full)
+
+
+def test_a_cycle_completed_later_is_not_credited_earlier() -> None:
+    tx = ledger([(0, 1, 1, 100), (1, 2, 2, 100)])
+    before = small().fit_transform(tx)
+    after = small().fit_transform(ledger([(0, 1, 1, 100), (1, 2, 2, 100), (2, 0, 3, 100)]))
+    pd.testing.assert_frame_equal(before, after.iloc[:2])
+    assert after["cycles_3"].iloc[2] == 1
+
+
+def test_fit_on_earlier_transform_on_later_uses_history() -> None:
+    january = ledger([(0, 1, 1, 100), (1, 2, 2, 100), (3, 9, 3, 10)])
+    february = ledger([(2, 0, 30, 100), (4, 9, 31, 10)])
+    february["txn_id"] = ["f0", "f1"]
+    both = pd.concat([january, february], ignore_index=True)
+    ef = small().fit(january)
+    assert len(ef.history_.t) == 3
+    got = ef.transform(february)
+    want = small().fit_transform(both).iloc[3:].set_axis(february.index)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["cycles_3"].iloc[0] == 1 and got["dst_in_distinct_7d"].iloc[1] == 2
+    assert got["src_age_days"].iloc[0] == pytest.approx((30 - 2) / 24)
+    # without the history February sees no cycle
+    assert small().fit_transform(february)["cycles_3"].sum() == 0
+
+
+def test_history_is_bounded_by_the_largest_window_and_dedupes() -> None:
+    rows = [(0, 1, h * 24, 10) for h in range(60)]
+    ef = EdgeFeatures(windows=("1D", "7D"), cycle_window="10D", scatter_gather_window="2D")
+    ef.fit(ledger(rows))
+    assert ef.horizon_ == 10 * 86_400
+    assert len(ef.history_.t) == 10
+    tx = ledger(rows)
+    # transforming the fitted rows again does not count them twice
+    pd.testing.assert_frame_equal(ef.transform(tx), ef.fit_transform(tx))
+
+
+def test_numeric_array_input_and_pipeline() -> None:
+    tx = ledger([(0, 1, 1, 100), (1, 2, 2, 100), (2, 0, 3, 100)])
+    t = tx["timestamp"].astype("int64").to_numpy() // 10**6
+    arr = np.c_[t, tx["src_account_key"], tx["dst_account_key"], tx["amount_base"]].astype(float)
+    f = small().fit_transform(arr)
+    assert f["cycles_3"].tolist() == [0, 0, 1]
+    pipe = Pipeline([("edges", small()), ("scale", StandardScaler())]).set_output(
+        transform="pandas"
+    )
+    out = pipe.fit_transform(tx)
+    assert list(out.columns) == list(small().get_feature_names_out())
+    assert out.index.equals(tx.index)
+    assert isinstance(FEATURE_VERSION, str) and FEATURE_VERSION
+
+
+def test_caps_are_visible() -> None:
+    # 0 pays 30 accounts then receives from 1, which 0 paid: the hub cap skips the walk
+    rows = [(0, 100 + i, i * 0.1, 10) for i in range(30)] + [(0, 1, 4, 10), (1, 0, 5, 10)]
+    f = small(hub_degree=5).fit_transform(ledger(rows))
+    assert f["pattern_capped"].iloc[-1] == 1
+    assert f["cycles_2"].iloc[-1] == 0
+    assert small().fit_transform(ledger(rows))["cycles_2"].iloc[-1] == 1
+
+
+def test_bad_parameters_name_the_parameter() -> None:
+    tx = ledger([(0, 1, 1, 100)])
+    with pytest.raises(ValueError, match=r"'max_cycle_length'.*2 to 10.*got 11"):
+        EdgeFeatures(max_cycle_length=11).fit(tx)
+    with pytest.raises(ValueError, match="'windows'"):
+        EdgeFeatures(windows=()).fit(tx)
+    with pytest.raises(ValueError, match="'hub_degree'"):
+        EdgeFeatures(hub_degree=0).fit(tx)
+    with pytest.raises(ValueError, match="lacks column"):
+        EdgeFeatures().fit(tx.drop(columns=["amount_base"]))
