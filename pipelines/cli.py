@@ -358,6 +358,8 @@ def format_summary(summary: dict[str, Any]) -> str:
                 f"{'-' if ri is None else f'{ri:.2f}':>9}  "
                 f"{r['intended_typologies'] or '(none yet)'}"
             )
+    for note in summary.get("notes") or []:
+        lines += ["", f"Note: {note}"]
     lcc = summary.get("lifecycle")
     if lcc:
         lines += ["", "Since the last run: " + ", ".join(f"{k} {v}" for k, v in lcc.items())]

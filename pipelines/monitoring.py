@@ -183,6 +183,8 @@ def detect_flow(
         "lifecycle": lifecycle,
         "recall": recall,
         "alerts_csv": csv_path,
+        # what could not run, e.g. a model-based typology without a loaded model
+        "notes": [*data.cache.get("warnings", []), *data.cache.get("nexus:errors", [])],
     }
     cases = write_cases(alerts, data, out_dir, case_packages) if len(alerts) else {}
     summary["cases"] = str(out / "cases") if cases else None

@@ -25,6 +25,9 @@ def test_fiu_run_writes_alerts_and_summary(small_world, tmp_path: Path, capsys) 
     recall = {r["typology"]: r for r in summary["recall"]}
     assert recall["GEN-01"]["recall_intended"] == 1.0
     assert sum(summary["alerts_per_typology"].values()) == len(rows)
+    # a model-based typology without a model says so instead of failing silently
+    assert any("no model 'account_risk' loaded" in n for n in summary["notes"])
+    assert "Note: ML-ACCOUNT" in printed
     assert (out / "alerts.csv").stat().st_mode & 0o077 == 0
     # a rerun gives the same alert ids (stable across runs)
     out2 = tmp_path / "out2"
