@@ -212,9 +212,18 @@ def cmd_train(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     if not store.exists():
         raise ConfigError(f"{store.root}: no store here")
     data = load_detection_input(store, args.start, args.end)
+    labels = store.read(schema.LABELS)
+    if args.feedback:
+        from fiu_analytics.detection import lifecycle as lc
+        from fiu_analytics.models import with_feedback
+        from pipelines.monitoring import state_dir
+
+        dispositions = lc.load_dispositions(state_dir(args.feedback))
+        labels = with_feedback(labels, dispositions)
+        print(f"with {len(dispositions)} analyst disposition(s) from {args.feedback}")
     model, card = train_account_model(
         data,
-        store.read(schema.LABELS),
+        labels,
         kind=args.kind,
         budget=args.budget,
         name=args.name,
@@ -549,6 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--budget", type=int, default=50, help="alerts an analyst can review")
     tr.add_argument("--name", default="account_risk", help="model name (folder under --models)")
     tr.add_argument("--models", help="models folder (default: models_dir of the config)")
+    tr.add_argument(
+        "--feedback", help="output folder of monitoring runs: its analyst dispositions are labels"
+    )
     tr.set_defaults(func=cmd_train)
 
     sc = sub.add_parser("score", help="score every account of a store with a saved model")

@@ -24,7 +24,13 @@ from fiu_analytics.detection.engine import case_period
 from fiu_analytics.detection.inputs import load_detection_input
 from fiu_analytics.detection.partition import detect_partitioned
 from fiu_analytics.indicators import DetectionInput
-from fiu_analytics.models import ModelCard, load_models, save_model, train_account_model
+from fiu_analytics.models import (
+    ModelCard,
+    load_models,
+    save_model,
+    train_account_model,
+    with_feedback,
+)
 from fiu_analytics.reporting import write_case_package, write_run_report
 from fiu_analytics.store import Store
 from pipelines.ingest import ingest_flow
@@ -261,11 +267,19 @@ def daily_monitoring_flow(
 
 @task
 def fit_account_model(
-    data_dir: str, start: str | None, end: str | None, kind: str, budget: int, name: str
+    data_dir: str,
+    start: str | None,
+    end: str | None,
+    kind: str,
+    budget: int,
+    name: str,
+    feedback_out_dir: str | None,
 ) -> tuple[Any, ModelCard]:
     store = Store(data_dir)
     data = load_detection_input(store, start, end)
     labels = store.read(schema.LABELS)
+    if feedback_out_dir:
+        labels = with_feedback(labels, lc.load_dispositions(state_dir(feedback_out_dir)))
     return train_account_model(
         data, labels, kind=kind, budget=budget, name=name, source=str(store.root)
     )
@@ -285,13 +299,15 @@ def retrain_flow(
     kind: str = "supervised",
     budget: int = 50,
     name: str = "account_risk",
+    feedback_out_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Train the account model on the labelled period ``[start, end)`` (generator labels,
-    research-format labels or analyst feedback in the labels table) and save it with its
-    model card under ``models_dir/<name>``; the detect flow scores with it when given
-    ``models_dir``. Returns the card as a dict."""
+    """Train the account model on the labelled period ``[start, end)`` (generator or
+    research-format labels in the store, plus the analyst dispositions recorded under
+    ``feedback_out_dir`` by ``fiu feedback``) and save it with its model card under
+    ``models_dir/<name>``; the detect flow scores with it when given ``models_dir``. Returns
+    the card as a dict."""
     logger = get_run_logger()
-    model, card = fit_account_model(data_dir, start, end, kind, budget, name)
+    model, card = fit_account_model(data_dir, start, end, kind, budget, name, feedback_out_dir)
     path = save_trained_model(model, card, models_dir)
     logger.info("model %s saved to %s: %s", card.name, path, card.metrics)
     return {"path": path, **asdict(card)}

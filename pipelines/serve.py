@@ -109,7 +109,11 @@ def deployments(cfg: dict[str, Any]) -> list[Any]:
         elif name == "retrain":
             if not cfg.get("models_dir"):
                 raise ConfigError("schedules.retrain needs 'models_dir' (a folder) in the config")
-            params = {**common, "models_dir": str(cfg["models_dir"])}
+            params = {
+                **common,
+                "models_dir": str(cfg["models_dir"]),
+                "feedback_out_dir": str(cfg["out_dir"]),  # analysts' dispositions
+            }
             out.append(retrain_flow.to_deployment(name=name, schedule=cron, parameters=params))
         else:
             if not cfg.get("inbox"):

@@ -5,7 +5,12 @@ See docs/models.md for the design and docs/evaluation-models.md for measured res
 """
 
 from fiu_analytics.models.card import ModelCard, load_model, load_models, read_card, save_model
-from fiu_analytics.models.dataset import account_labels, account_table, designated_accounts
+from fiu_analytics.models.dataset import (
+    account_labels,
+    account_table,
+    designated_accounts,
+    with_feedback,
+)
 from fiu_analytics.models.estimators import AccountAnomalyModel, AccountRiskModel
 from fiu_analytics.models.metrics import f1_of, ranking_metrics, threshold_for_budget
 from fiu_analytics.models.training import score_store, train_account_model
@@ -26,4 +31,5 @@ __all__ = [
     "score_store",
     "threshold_for_budget",
     "train_account_model",
+    "with_feedback",
 ]

@@ -56,7 +56,9 @@ def account_labels(
     accounts of each labelled transaction suspicious, the usual account-level reading of
     those data sets; this needs ``transactions``. With ``before``, a scenario counts only if
     one of its labelled transactions happened before that time: a model trained on an
-    earlier period must not learn from scenarios that had not begun."""
+    earlier period must not learn from scenarios that had not begun. Analyst dispositions
+    (:func:`with_feedback`) count too: true positives and escalations are suspicious, and a
+    false positive makes the account ordinary whatever else says."""
     keys = pd.Index(np.fromiter((int(k) for k in account_keys), np.int64), name="account_key")
     lab = labels
     if typologies is not None:
@@ -78,4 +80,21 @@ def account_labels(
         hit = when.reindex(txn_only["txn_id"].unique()).dropna(subset=["src_account_key"])
         pos |= set(hit["src_account_key"].astype(np.int64))
         pos |= set(hit["dst_account_key"].astype(np.int64))
+    if "source" in lab.columns:
+        # an analyst's false-positive disposition outranks any other label of the account
+        fp = lab[(lab["source"] == "analyst") & ~lab["is_core"].fillna(False).astype(bool)]
+        pos -= set(fp["account_key"].dropna().astype(np.int64))
     return pd.Series(keys.isin(list(pos)).astype(np.int64), index=keys, name="label")
+
+
+def with_feedback(labels: pd.DataFrame, dispositions: pd.DataFrame) -> pd.DataFrame:
+    """The store's labels plus analyst dispositions (``fiu feedback``) as labels of source
+    ``analyst``: how analysts' decisions become training data."""
+    from fiu_analytics.detection.lifecycle import dispositions_as_labels
+
+    if dispositions is None or dispositions.empty:
+        return labels
+    extra = dispositions_as_labels(dispositions)
+    if labels is None or labels.empty:
+        return extra
+    return pd.concat([labels, extra[list(labels.columns.intersection(extra.columns))]])

@@ -54,3 +54,21 @@ def test_before_keeps_only_scenarios_already_begun() -> None:
         lab, range(1, 7), before=pd.Timestamp("2025-02-01", tz="UTC"), transactions=TX
     )
     assert y[y == 1].index.tolist() == [1]
+
+
+def test_analyst_dispositions_become_labels() -> None:
+    from fiu_analytics.models import with_feedback
+
+    lab = _labels([("S1", "HTSE", 1, None, True)]).assign(source="generator")
+    disp = pd.DataFrame(
+        {
+            "alert_id": ["AL-1", "AL-2"],
+            "disposition": ["true_positive", "false_positive"],
+            "typology_id": ["TY-FAN-IN", "TY-HTSE"],
+            "subject_account_key": [3, 1],
+        }
+    )
+    y = account_labels(with_feedback(lab, disp), range(1, 7), transactions=TX)
+    # 3 confirmed by an analyst; 1 judged a false positive outranks its other label
+    assert y[y == 1].index.tolist() == [3]
+    assert with_feedback(lab, disp.iloc[0:0]) is lab

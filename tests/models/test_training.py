@@ -83,6 +83,15 @@ def test_cli_train_score_and_run_with_models(small_world, tmp_path, capsys) -> N
     run = ["run", "--data-dir", str(store.root), "--out-dir", str(tmp_path / "out")]
     assert main([*run, "--models", str(models)]) == 0
     with open(tmp_path / "out" / "alerts.csv", encoding="utf-8") as fh:
-        assert any(r["typology_id"] == "TY-ML-ACCOUNT" for r in csv.DictReader(fh))
+        alerts = list(csv.DictReader(fh))
+    assert any(r["typology_id"] == "TY-ML-ACCOUNT" for r in alerts)
+    # an analyst's dispositions feed the next training
+    disp = tmp_path / "dispositions.csv"
+    disp.write_text(f"alert_id,disposition\n{alerts[0]['alert_id']},true_positive\n")
+    assert main(["feedback", str(disp), "--out-dir", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    train = ["train", "--data-dir", str(store.root), "--models", str(tmp_path / "m2")]
+    assert main([*train, "--feedback", str(tmp_path / "out")]) == 0
+    assert "with 1 analyst disposition(s)" in capsys.readouterr().out
     assert main(["score", "--data-dir", str(store.root), "--model", str(tmp_path)]) == 2
     assert "no saved model" in capsys.readouterr().err
