@@ -13,8 +13,9 @@ For each: PR-AUC, minority-class F1 at the best threshold (oracle) and at the th
 on training data, precision and recall among the top ``--budget`` accounts, and scenario recall
 per typology. Methods: "rules": an account's score is its highest typology alert score (0 if
 none), alerted on any alert; "ML": :class:`AccountRiskModel` on account features; "rules + ML":
-every rule alert plus the model's accounts over a threshold chosen for the union (what
-``fiu run --models`` raises: the typologies and TY-ML-ACCOUNT); "stacked": the model with each
+every rule alert plus the model's accounts over a threshold chosen for the union (the shape
+of what ``fiu run --models`` raises: the typologies and TY-ML-ACCOUNT, whose threshold
+``fiu train`` sets by the alert budget instead); "stacked": the model with each
 typology's alert score as extra features; "rules + stacked": rule alerts plus the stacked
 model's.
 
@@ -185,7 +186,15 @@ def seed_split(train_seeds, test_seeds, preset, budget):
         )
     res = pd.DataFrame(results).groupby("method", sort=False).mean(numeric_only=True)
     rec = pd.concat(recalls).groupby(level=0).mean(numeric_only=True).drop(columns="seed")
-    return res.drop(columns="seed"), rec, fit_s, len(X), int(y.sum())
+    # clean worlds (normal behaviour only): what the models alert with nothing to find
+    clean = []
+    for s in test_seeds:
+        Xc, Rc, _, _, _ = tables(world("clean", s))
+        row = {"seed": s, "accounts": len(Xc)}
+        for name, (sc, thr) in fitted.methods(Xc, Rc).items():
+            row[name] = int((sc >= thr).sum())
+        clean.append(row)
+    return res.drop(columns="seed"), rec, fit_s, len(X), int(y.sum()), pd.DataFrame(clean)
 
 
 def time_split(test_seeds, preset, budget):
@@ -225,6 +234,31 @@ def research_format(train_seed, test_seed, preset, budget):
     return pd.DataFrame(rows).set_index("method"), int(y.sum()), len(y), int(yt.sum()), len(yt)
 
 
+READING = [
+    "## Reading these figures",
+    "",
+    "- The target (combined account-level F1 >= 0.9 on worlds from seeds not used in "
+    "development) is met on the seed split by `rules + ML` (typology alerts plus the "
+    "model's, as `fiu run --models` raises them) and by the stacked variants; on the clean "
+    "worlds the combinations alert no account.",
+    "- The model alone is weaker than the rules on these worlds: the typologies were written "
+    "for exactly these behaviours and see parties, countries, narratives and the designated "
+    "list. What the model adds is recall on scenarios the rules miss at a small cost in "
+    "precision, and a ranking where the rules only say yes or no.",
+    "- Time split: trained on half a world (about half the positives), the model generalises "
+    "less well to the next period (F1 0.83 for rules + ML, below the rules alone on "
+    "precision). Retraining on a longer labelled history is the remedy; the retrain flow "
+    "exists for that.",
+    "- Research format: through AMLworld's columns (no parties, countries, narratives or "
+    "list), most typologies cannot fire and the model carries the detection; labels there "
+    "mark both accounts of every laundering transaction, so bystanders paid by a scenario "
+    "count as suspicious and the task is harder. The published AMLworld figures are "
+    "transaction-level; docs/evaluation-gfp.md compares transaction-level models.",
+    "- Real AMLworld and AMLSim data could not be downloaded here; the commands run unchanged "
+    "on them (`fiu ingest <HI-Small_Trans.csv>`, `fiu train`, `fiu score`).",
+]
+
+
 def md(frame: pd.DataFrame) -> list[str]:
     cols = list(frame.columns)
     out = ["| " + " | ".join([frame.index.name or "", *cols]) + " |"]
@@ -245,10 +279,11 @@ def main() -> int:
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     t0 = time.perf_counter()
-    seed_res, seed_rec, fit_s, n_train, n_pos = seed_split(
+    seed_res, seed_rec, fit_s, n_train, n_pos, clean = seed_split(
         args.train_seeds, args.test_seeds, args.preset, args.budget
     )
     print("seed split\n", seed_res.round(3), "\n", seed_rec.round(2), file=sys.stderr)
+    print("clean worlds\n", clean, file=sys.stderr)
     time_res = time_split(args.test_seeds, args.preset, args.budget)
     print("time split\n", time_res.round(3), file=sys.stderr)
     rf_res, rf_pos, rf_n, rft_pos, rft_n = research_format(
@@ -273,8 +308,10 @@ def main() -> int:
         "use the threshold chosen on training data (rules: any alert; models: the best F1 of "
         "3-fold out-of-fold scores on the training accounts, alone or in union with the rule "
         "alerts). Methods: `rules` (any typology alert), `ML` (AccountRiskModel on account "
-        "features), `rules + ML` (rule alerts plus the model's: what `fiu run --models` "
-        "raises), `stacked` (the model with each typology's alert score as features), "
+        "features), `rules + ML` (rule alerts plus the model's over a threshold chosen for the "
+        "union: the shape of what `fiu run --models` raises, where `fiu train` sets "
+        "TY-ML-ACCOUNT's threshold by the alert budget instead), `stacked` (the model with "
+        "each typology's alert score as features), "
         "`rules + stacked`. `precision_at_k` / `recall_at_k`: "
         f"among the {args.budget} highest-scored accounts of each test world (an analyst's "
         "budget).",
@@ -290,6 +327,13 @@ def main() -> int:
         "is alerted, at the thresholds above):",
         "",
         *md(seed_rec),
+        "",
+        "Accounts alerted on clean worlds of the test seeds (normal behaviour only; target at "
+        "most 0.1% of accounts):",
+        "",
+        "| seed | accounts | " + " | ".join(c for c in clean.columns[2:]) + " |",
+        "|" + "---|" * len(clean.columns),
+        *("| " + " | ".join(str(v) for v in r) + " |" for r in clean.itertuples(index=False)),
         "",
         "## Time split: first half of each test world to train, second half to test",
         "",
@@ -310,6 +354,7 @@ def main() -> int:
         "",
         *md(rf_res),
         "",
+        *READING,
     ]
     DOC.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {DOC}", file=sys.stderr)
