@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ALERT_CSV_DESCRIPTIONS: dict[str, str] = {
@@ -61,27 +62,53 @@ def alert_table(
     if alerts.empty:
         return pd.DataFrame(columns=ALERT_CSV_COLUMNS)
     ids = accounts.set_index("account_key")["account_id"]
-    tx = transactions.set_index("txn_id")
-    rows = []
-    for a in alerts.itertuples(index=False):
-        ev = tx.loc[tx.index.intersection(a.evidence_txn_ids)]
-        subj = a.subject_account_key
-        other = pd.concat(
-            [
-                ev.loc[ev["src_account_key"] != subj, "src_account_key"],
-                ev.loc[ev["dst_account_key"] != subj, "dst_account_key"],
-            ]
-        )
-        countries = sorted(set(ev["src_country"].dropna()) | set(ev["dst_country"].dropna()))
-        rows.append(
-            {
-                "total_amount": round(float(ev["amount_base"].sum()), 2),
-                "evidence_txn_count": len(a.evidence_txn_ids),
-                "counterparties": int(other.nunique()),
-                "countries": ";".join(countries),
-            }
-        )
-    out = alerts.reset_index(drop=True).join(pd.DataFrame(rows))
+    # one lookup for every alert's evidence (a lookup per alert cost 0.1-0.3 s each on 1M
+    # transactions), then one aggregation per alert with groupby
+    base = alerts.reset_index(drop=True)
+    ev_ids = base["evidence_txn_ids"].map(list)
+    long = pd.DataFrame(
+        {
+            "alert": np.repeat(np.arange(len(base)), ev_ids.map(len).to_numpy()),
+            "txn_id": [t for ids_ in ev_ids for t in ids_],
+        }
+    )
+    cols = ["txn_id", "amount_base", "src_account_key", "dst_account_key"]
+    cols += [c for c in ("src_country", "dst_country") if c in transactions.columns]
+    ev = long.merge(transactions[cols].drop_duplicates("txn_id"), on="txn_id", how="inner")
+    subj = base["subject_account_key"].to_numpy()[ev["alert"].to_numpy()]
+    other = pd.concat(
+        [
+            ev.loc[ev["src_account_key"].to_numpy() != subj, ["alert", "src_account_key"]].set_axis(
+                ["alert", "acct"], axis=1
+            ),
+            ev.loc[ev["dst_account_key"].to_numpy() != subj, ["alert", "dst_account_key"]].set_axis(
+                ["alert", "acct"], axis=1
+            ),
+        ]
+    )
+    place = pd.concat(
+        [
+            ev[["alert", c]].set_axis(["alert", "country"], axis=1)
+            for c in ("src_country", "dst_country")
+            if c in ev.columns
+        ]
+        or [pd.DataFrame(columns=["alert", "country"])]
+    ).dropna()
+    n = len(base)
+    total = ev.groupby("alert")["amount_base"].sum().reindex(range(n), fill_value=0.0)
+    parties = other.groupby("alert")["acct"].nunique().reindex(range(n), fill_value=0)
+    countries = (
+        place.groupby("alert")["country"]
+        .agg(lambda c: ";".join(sorted(set(c))))
+        .reindex(range(n), fill_value="")
+    )
+    rows = {
+        "total_amount": total.round(2).to_numpy(),
+        "evidence_txn_count": ev_ids.map(len).to_numpy(),
+        "counterparties": parties.astype(int).to_numpy(),
+        "countries": countries.to_numpy(),
+    }
+    out = base.join(pd.DataFrame(rows))
     out["subject"] = out["subject_account_key"].map(ids)
     out["rank"] = out["score"].rank(method="first", ascending=False).astype(int)
     out["evidence_txn_ids"] = out["evidence_txn_ids"].map(";".join)
