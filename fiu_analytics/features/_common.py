@@ -113,3 +113,14 @@ class SortedEvents:
         lo = self.upto(q_group, lo_t)
         s = None if self.cw is None else self.cw[hi] - self.cw[lo]
         return hi - lo, s
+
+
+def check_input_features(est: object, input_features: object) -> None:
+    """scikit-learn's rule for ``get_feature_names_out(input_features)``: if given, they must
+    be the names the estimator was fitted on."""
+    fitted = getattr(est, "feature_names_in_", None)
+    if input_features is None or fitted is None:
+        return
+    given = np.asarray(input_features, dtype=object)
+    if len(given) != len(fitted) or not np.array_equal(given, fitted):
+        raise ValueError("input_features is not equal to feature_names_in_")

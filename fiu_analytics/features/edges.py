@@ -27,6 +27,7 @@ from fiu_analytics.features._common import (
     DAY,
     HOUR,
     SortedEvents,
+    check_input_features,
     group_keys,
     parse_window,
     parse_windows,
@@ -256,12 +257,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Output column names; they depend only on the parameters."""
-        if input_features is not None and hasattr(self, "feature_names_in_"):
-            given = np.asarray(input_features, dtype=object)
-            if len(given) != len(self.feature_names_in_) or not np.array_equal(
-                given, self.feature_names_in_
-            ):
-                raise ValueError("input_features is not equal to feature_names_in_")
+        check_input_features(self, input_features)
         return np.asarray(edge_feature_names(self._params()), dtype=object)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]

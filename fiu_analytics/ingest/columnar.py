@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from fiu_analytics import schema
 from fiu_analytics.ingest.dedup import DedupIndex, fingerprints
 from fiu_analytics.ingest.fx import FxTable
-from fiu_analytics.ingest.records import AccountRecord, PartyRecord, TxnChunk
+from fiu_analytics.ingest.records import TXN_TEXT_FIELDS, AccountRecord, PartyRecord, TxnChunk
 from fiu_analytics.ingest.resolve import Resolver
 
 _CCY = re.compile(r"[A-Z]{3}")
@@ -126,6 +126,15 @@ class ChunkWriter:
 
         reject(
             np.isnat(ts), "timestamp", None, "missing date; expected an ISO 8601 date or datetime"
+        )
+        # a year such as -1 or 9999 parses, but no report describes it and pandas' nanosecond
+        # timestamps (1677-2262) cannot hold every such value downstream
+        implausible = ~np.isnat(ts) & ((ts < _EARLIEST) | (ts >= _LATEST))
+        reject(
+            implausible,
+            "timestamp",
+            lambda i: str(ts[i]),
+            "date outside 1900-2099; expected the date the transaction happened",
         )
         with np.errstate(invalid="ignore"):
             bad_amount = ~np.isfinite(amount) | (amount < 0)
@@ -456,21 +465,7 @@ def chunk_of_records(records: list[Any], source_file: str) -> TxnChunk:
     amounts = np.array(
         [np.nan if t.amount is None else _float(t.amount) for t in records], dtype=np.float64
     )
-    text = {
-        name: [getattr(t, name) for t in records]
-        for name in (
-            "reporter_id",
-            "report_id",
-            "txn_ref",
-            "src_country",
-            "dst_country",
-            "city",
-            "mcc",
-            "merchant",
-            "narrative",
-            "purpose_code",
-        )
-    }
+    text = {name: [getattr(t, name) for t in records] for name in TXN_TEXT_FIELDS}
     conductors: list[PartyRecord | None] = [t.conductor for t in records]
     extras = [t.extra_parties for t in records]
     return TxnChunk(
@@ -495,6 +490,10 @@ def _float(v: Any) -> float:
         return float(v)
     except (TypeError, ValueError):
         return float("nan")
+
+
+_EARLIEST = np.datetime64("1900-01-01", "us")
+_LATEST = np.datetime64("2100-01-01", "us")
 
 
 def _utc64(t: Any) -> np.datetime64:

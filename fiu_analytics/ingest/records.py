@@ -117,6 +117,21 @@ class Rejected:
 Record = TxnRecord | PartyRecord | LabelRecord | Rejected
 
 
+TXN_TEXT_FIELDS = (
+    "reporter_id",
+    "report_id",
+    "txn_ref",
+    "src_country",
+    "dst_country",
+    "city",
+    "mcc",
+    "merchant",
+    "narrative",
+    "purpose_code",
+)
+"""The free-text fields of a transaction record, carried column-wise in a :class:`TxnChunk`."""
+
+
 @dataclass
 class TxnChunk:
     """Transactions of one file, column by column: what the fast readers hand the pipeline.

@@ -35,6 +35,7 @@ from fiu_analytics.errors import InputFormatError
 from fiu_analytics.ingest.detect import open_binary
 from fiu_analytics.ingest.pacs008 import party_type_from_name
 from fiu_analytics.ingest.records import (
+    TXN_TEXT_FIELDS,
     AccountRecord,
     LabelRecord,
     PartyRecord,
@@ -62,18 +63,7 @@ _SIDES_MAX = 1 << 18
 _MISSING: Any = object()
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _SIDE_FIELDS = ("institution", "account", "iban", "account_id", "name", "party_type", "party_id")
-_TEXT = (
-    "reporter_id",
-    "report_id",
-    "txn_ref",
-    "src_country",
-    "dst_country",
-    "city",
-    "mcc",
-    "merchant",
-    "narrative",
-    "purpose_code",
-)
+_TEXT = TXN_TEXT_FIELDS
 
 
 def _line_ends(data: bytes) -> int:
@@ -415,7 +405,8 @@ class _Fast:
         got = _iso(raw, self.zone) if fmt.upper() == "ISO8601" else _strptime(raw, fmt, self.zone)
         if got is None:
             return out, np.ones(n, dtype=bool)
-        bad = np.isnat(got)
+        # years before 1 have no Python datetime: the record reader names the column and value
+        bad = np.isnat(got) | (got < np.datetime64("0001-01-01", "us"))
         return got, bad
 
     def _amounts(self, raw: pa.Array) -> tuple[np.ndarray, np.ndarray]:

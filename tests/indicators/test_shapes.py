@@ -14,6 +14,7 @@ import pytest
 
 from fiu_analytics.indicators import INDICATORS, RESULT_COLUMNS, DetectionInput, get_indicator
 from fiu_analytics.indicators._flows import forward_dwell, window_stats
+from tests.ledger import LEDGER_COLUMNS, detection_input
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 RESULT = RESULT_COLUMNS
@@ -35,27 +36,8 @@ def _input(
         city = r[6] if len(r) > 6 else None
         cond = r[7] if len(r) > 7 else None
         recs.append((tid, _ts(day, hour), float(amount), channel, src, dst, city, cond))
-    tx = pd.DataFrame(
-        recs,
-        columns=[
-            "txn_id",
-            "timestamp",
-            "amount_base",
-            "channel",
-            "src_account_key",
-            "dst_account_key",
-            "city",
-            "conductor_party_id",
-        ],
-    )
-    tx = tx.sort_values("timestamp", ignore_index=True)
-    return DetectionInput(
-        tx,
-        accounts if accounts is not None else pd.DataFrame(),
-        parties if parties is not None else pd.DataFrame(),
-        tx["timestamp"].min(),
-        tx["timestamp"].max(),
-    )
+    columns = [*LEDGER_COLUMNS, "city", "conductor_party_id"]
+    return detection_input(recs, columns, accounts=accounts, parties=parties)
 
 
 def _keys(frame: pd.DataFrame) -> list[int]:

@@ -166,3 +166,18 @@ def test_any_file_reads_the_same(
         assert_same_as_record_reader(tmp, path, _mapping())
     finally:
         tabular_fast.BLOCK_BYTES = old
+
+
+def test_implausible_years_are_quarantined_the_same_way(tmp_path: Path) -> None:
+    path = tmp_path / "aw.csv"
+    path.write_text(
+        AMLWORLD_HEADER + "\n1850/09/01 00:20,1,A,2,B,3,Euro,3,Euro,Wire,0\n"
+        "9999/09/01 00:21,1,A,2,B,3,Euro,3,Euro,Wire,0\n"
+        "2022/09/01 00:22,1,A,2,B,3,Euro,3,Euro,Wire,0\n"
+    )
+    counts = assert_same_as_record_reader(tmp_path, path, CsvMapping.load("amlworld"))
+    assert counts[:3] == (3, 1, 2)
+    q = Store(tmp_path / "fast").read("quarantine")
+    assert set(q["field"]) == {"timestamp"}
+    assert q["reason"].str.contains("outside 1900-2099").all()
+    assert sorted(q["value"].str[:4]) == ["1850", "9999"]
