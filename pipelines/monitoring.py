@@ -101,8 +101,14 @@ def apply_lifecycle(
 
 
 @task
-def export_alerts(alerts: pd.DataFrame, data: DetectionInput, out_dir: str) -> str:
-    table = alert_table(alerts, data.transactions, data.accounts)
+def enrich_alerts(alerts: pd.DataFrame, data: DetectionInput) -> pd.DataFrame:
+    """The alert table (evidence totals, counterparties, countries): built once per run for
+    both alerts.csv and the report."""
+    return alert_table(alerts, data.transactions, data.accounts)
+
+
+@task
+def export_alerts(table: pd.DataFrame, out_dir: str) -> str:
     return str(write_alert_csv(table, Path(out_dir) / "alerts.csv"))
 
 
@@ -121,12 +127,10 @@ def write_cases(
 @task
 def write_report(
     summary: dict[str, Any],
-    alerts: pd.DataFrame,
-    data: DetectionInput,
+    table: pd.DataFrame,
     out_dir: str,
     case_dirs: dict[str, Path],
 ) -> str:
-    table = alert_table(alerts, data.transactions, data.accounts)
     return str(write_run_report(summary, table, Path(out_dir), case_dirs=case_dirs))
 
 
@@ -177,7 +181,8 @@ def detect_flow(
     else:
         raw = score_typologies(data, typologies_dir, profile)
     alerts, lifecycle = apply_lifecycle(raw, str(state_dir(out_dir)), data.period_end)
-    csv_path = export_alerts(alerts, data, out_dir)
+    table = enrich_alerts(alerts, data)
+    csv_path = export_alerts(table, out_dir)
     recall = evaluate_against_labels(alerts, data_dir, typologies_dir, profile)
     per_typology = alerts.groupby("typology_id").size().to_dict() if len(alerts) else {}
     summary = {
@@ -194,7 +199,7 @@ def detect_flow(
     }
     cases = write_cases(alerts, data, out_dir, case_packages) if len(alerts) else {}
     summary["cases"] = str(out / "cases") if cases else None
-    summary["report"] = write_report(summary, alerts, data, out_dir, cases)
+    summary["report"] = write_report(summary, table, out_dir, cases)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), "utf-8")
     (out / "summary.json").chmod(0o600)
     logger.info("%d alerts (%s) written to %s", len(alerts), lifecycle, csv_path)

@@ -27,8 +27,7 @@ from fiu_analytics.indicators.base import DetectionInput, Param, empty_result, i
 def model_score(data: DetectionInput, model: str, min_score: float, evidence: int) -> pd.DataFrame:
     """Accounts whose model score reaches ``min_score`` (or the card's budget threshold).
     Value: the model score; score: 0.5 at the threshold rising to 1 at a score of 1."""
-    from fiu_analytics.models.dataset import account_table
-    from fiu_analytics.models.estimators import AccountRiskModel
+    from fiu_analytics.models.training import score_store
 
     loaded = data.reference.get("models", {}).get(model)
     if loaded is None:
@@ -37,20 +36,16 @@ def model_score(data: DetectionInput, model: str, min_score: float, evidence: in
         )
         return empty_result()
     est, card = loaded
-    X = account_table(data)
-    if X.empty:
-        return empty_result()
-    scores = est.score_accounts(X)
-    cut = min_score if min_score > 0 else float(card.threshold if card.threshold else 0.5)
-    hit = scores[scores >= cut]
+    scored = score_store(est, card, data, threshold=min_score if min_score > 0 else None)
+    hit = scored[scored["alerted"]]
     if hit.empty:
         return empty_result()
-    if isinstance(est, AccountRiskModel):
-        why = est.explain(X.loc[hit.index])
-    else:
-        why = pd.Series("anomalous against the training accounts", index=hit.index)
+    cut = float(hit["threshold"].iloc[0])
+    why = hit["explanation"].where(
+        hit["explanation"] != "", "anomalous against the training accounts"
+    )
     tx = data.transactions
-    keys = hit.index.to_numpy(np.int64)
+    keys = hit["account_key"].to_numpy(np.int64)
     rows = np.flatnonzero(
         tx["src_account_key"].isin(keys).to_numpy() | tx["dst_account_key"].isin(keys).to_numpy()
     )
@@ -69,11 +64,11 @@ def model_score(data: DetectionInput, model: str, min_score: float, evidence: in
     return pd.DataFrame(
         {
             "account_key": keys,
-            "value": hit.to_numpy(),
-            "score": np.clip(0.5 + 0.5 * (hit.to_numpy() - cut) / span, 0.5, 1.0),
+            "value": hit["score"].to_numpy(),
+            "score": np.clip(0.5 + 0.5 * (hit["score"].to_numpy() - cut) / span, 0.5, 1.0),
             "reason": [
                 f"model {card.name} ({card.kind}) score {s:.2f} >= {cut:.2f}: {w}"
-                for s, w in zip(hit.to_numpy(), why.to_numpy(), strict=True)
+                for s, w in zip(hit["score"].to_numpy(), why.to_numpy(), strict=True)
             ],
             "evidence_txn_ids": [txn_ids(data, ev.get(k, [])) for k in keys],
         }

@@ -15,20 +15,17 @@ import numpy as np
 import pandas as pd
 
 from fiu_analytics.features import account_features
-from fiu_analytics.indicators.base import DetectionInput, get_indicator
+from fiu_analytics.indicators.base import DetectionInput
+from fiu_analytics.indicators.nexus import _fired
 
 
 def designated_accounts(data: DetectionInput) -> set[int]:
-    """Accounts whose owner the SAN-01 screening matched to the designations table."""
-    if "nexus:fired:SAN-01" in data.cache:
-        return set(data.cache["nexus:fired:SAN-01"])
+    """Accounts whose owner the SAN-01 screening matched to the designations table (the same
+    cached run the nexus indicators use)."""
     designations = data.reference.get("designations")
     if designations is None or len(designations) == 0:
         return set()
-    r = get_indicator("SAN-01")(data)
-    keys = set(map(int, r.loc[r["score"] > 0, "account_key"]))
-    data.cache["nexus:fired:SAN-01"] = keys
-    return keys
+    return _fired(data, "SAN-01")
 
 
 def account_table(data: DetectionInput, as_of: pd.Timestamp | None = None) -> pd.DataFrame:

@@ -104,22 +104,27 @@ def score_store(
     data: DetectionInput,
     *,
     budget: int | None = None,
+    threshold: float | None = None,
     explain_top: int = 3,
 ) -> pd.DataFrame:
     """Score every account of ``data`` (features as of its period end): ``account_key``,
-    ``account_id``, ``score``, ``alerted`` (score >= the card's threshold, or among the top
-    ``budget`` if given) and, for alerted accounts of a supervised model, ``explanation``.
-    Sorted by score, highest first."""
+    ``account_id``, ``score``, ``alerted`` (score >= ``threshold``, else among the top
+    ``budget`` if given, else >= the card's threshold), ``threshold`` (the cut applied) and,
+    for alerted accounts of a supervised model, ``explanation``. Sorted by score, highest
+    first."""
     X = account_table(data)
     if X.empty:
         return pd.DataFrame(columns=["account_key", "account_id", "score", "alerted"])
     scores = model.score_accounts(X)
-    if budget is not None:
+    if threshold is not None:
+        cut = threshold
+    elif budget is not None:
         cut = threshold_for_budget(scores.to_numpy(), budget)
     else:
         cut = card.threshold if card.threshold is not None else 0.5
     out = pd.DataFrame({"account_key": X.index.to_numpy(), "score": scores.to_numpy()})
     out["alerted"] = out["score"] >= cut
+    out["threshold"] = cut
     ids = data.accounts.set_index("account_key")["account_id"] if len(data.accounts) else {}
     out.insert(1, "account_id", out["account_key"].map(ids))
     out["explanation"] = ""
