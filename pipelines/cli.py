@@ -321,7 +321,46 @@ def cmd_evaluate(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
             print(balerts.groupby("typology_id").size().to_string())
     if args.output:
         scores.to_csv(args.output, index=False)
+    if args.model:
+        _compare_with_model(args, store, data, alerts, labels)
     return 0
+
+
+def _compare_with_model(
+    args: argparse.Namespace, store: Any, data: Any, alerts: Any, labels: Any
+) -> None:
+    """`fiu evaluate --model`: rules, the model and both, side by side."""
+    import pandas as pd
+
+    from fiu_analytics.evaluation import compare_methods
+    from fiu_analytics.models import load_model, score_store
+
+    model, card = load_model(args.model)
+    scored = score_store(model, card, data, explain_top=0)
+    cut = float(scored["threshold"].iloc[0]) if len(scored) else float("inf")
+    ml_id = "TY-ML-ACCOUNT"
+    rules = alerts[alerts["typology_id"] != ml_id] if len(alerts) else alerts
+    cmp = compare_methods(
+        data.accounts["account_key"],
+        labels,
+        data.transactions,
+        rules,
+        scored.set_index("account_key")["score"],
+        cut,
+        budget=args.budget,
+    )
+    fmt = {"float_format": lambda x: f"{x:.3f}", "index": False}
+    print(f"\nrules, {card.name} (threshold {cut:.4g}) and both, per account:")
+    print(cmp.accounts.to_string(**fmt))
+    print("\nscenario recall per label typology, at those operating points:")
+    print(cmp.recall.to_string(**fmt))
+    print("\nper transaction (flagged when both accounts are alerted; positive: labelled):")
+    print(cmp.transactions.to_string(**fmt))
+    if args.methods_output:
+        out = pd.concat(
+            [cmp.accounts.assign(level="account"), cmp.transactions.assign(level="transaction")]
+        )
+        out.to_csv(args.methods_output, index=False)
 
 
 def cmd_feedback(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
@@ -531,6 +570,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--typologies")
     ev.add_argument("--profile")
     ev.add_argument("--output", help="also write the table as CSV")
+    ev.add_argument(
+        "--model",
+        help="a saved model (fiu train): also compare rules, the model and both, per account "
+        "and per transaction: PR-AUC, best F1, F1 at the operating point, precision at the budget",
+    )
+    ev.add_argument("--budget", type=int, default=100, help="analyst budget k (top-k metrics)")
+    ev.add_argument("--methods-output", help="write the rules/ML/combined table as CSV")
     ev.set_defaults(func=cmd_evaluate)
 
     fb = sub.add_parser(

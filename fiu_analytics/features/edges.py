@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fiu_analytics import schema
 from fiu_analytics.features import _patterns
+from fiu_analytics.features._extremes import window_extremes
 from fiu_analytics.features._common import (
     DAY,
     HOUR,
@@ -50,6 +51,14 @@ from fiu_analytics.features.accounts import (
 )
 
 DEFAULT_EDGE_WINDOWS: tuple[str, ...] = ("1D", "7D", "30D")
+
+# log-amounts are centred on this constant before their power sums are accumulated, which keeps
+# the running sums small (the variance is a difference of two of them); any constant gives the
+# same moments, this one (log of about 1,100) is near typical transfers
+_LOG_CENTRE = 7.0
+# below this variance of log-amounts (a spread of about 1 %) the amounts are taken as equal:
+# standard deviation and skewness are 0 rather than rounding noise
+_MIN_LOG_VAR = 1e-4
 
 
 class _Distinct:
@@ -91,6 +100,9 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     windows : trailing windows of the per-endpoint counts, sums and distinct counterparties.
+    amount_window : trailing window of the per-endpoint amount statistics (mean, minimum and
+        maximum of the amounts, standard deviation and skewness of their logarithms), in and
+        out, for both endpoints.
     cycle_window : a temporal cycle closes within this (first hop after ``t - cycle_window``).
     max_cycle_length : longest ring counted (2 to 10 hops).
     scatter_gather_window : window of scatter-gather and gather-scatter.
@@ -115,6 +127,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         windows: Sequence[str | pd.Timedelta | int] = DEFAULT_EDGE_WINDOWS,
+        amount_window: str | pd.Timedelta | int = "21D",
         cycle_window: str | pd.Timedelta | int = "21D",
         max_cycle_length: int = 6,
         scatter_gather_window: str | pd.Timedelta | int = "5D",
@@ -128,6 +141,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         n_jobs: int | None = None,
     ) -> None:
         self.windows = windows
+        self.amount_window = amount_window
         self.cycle_window = cycle_window
         self.max_cycle_length = max_cycle_length
         self.scatter_gather_window = scatter_gather_window
@@ -143,6 +157,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
     # -- parameters -----------------------------------------------------------------------
     def _params(self) -> dict:
         wins = sorted(parse_windows(self.windows, "windows"))
+        aw = parse_window(self.amount_window, "amount_window")
         cw = parse_window(self.cycle_window, "cycle_window")
         sgw = parse_window(self.scatter_gather_window, "scatter_gather_window")
         ml = self.max_cycle_length
@@ -169,10 +184,11 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
             )
         return {
             "windows": wins,
+            "amount_window": aw,
             "cycle_window": cw,
             "sg_window": sgw,
             "max_len": int(ml),
-            "horizon": max([*wins, cw, sgw]),
+            "horizon": max([*wins, aw, cw, sgw]),
         }
 
     # -- input ----------------------------------------------------------------------------
@@ -301,6 +317,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         # windowed counts, sums, distinct counterparties of both endpoints
         ev = {"out": SortedEvents(es, et, t0, span, ea), "in": SortedEvents(ed, et, t0, span, ea)}
         dist = {"out": _Distinct(es, ed, et, t0, span), "in": _Distinct(ed, es, et, t0, span)}
+        moments = {side: _Moments(e, ea) for side, e in ev.items()}
         his: dict[tuple[str, str], np.ndarray] = {}
         for end_name, q_raw in (("src", qs), ("dst", qd)):
             # queries sorted by (account, time): searchsorted then walks the keys forward
@@ -319,6 +336,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
                     rows[f"{end_name}_{side}_count_{lab}"] = hi - lo
                     rows[f"{end_name}_{side}_sum_{lab}"] = e.cw[hi] - e.cw[lo]
                     rows[f"{end_name}_{side}_distinct_{lab}"] = dist[side].count(q, tq, w)
+            rows.update(_amount_stats(ev, moments, q, tq, p["amount_window"], end_name))
             for name, values in rows.items():
                 out[qo, col[name]] = values
             for w in p["windows"]:
@@ -350,6 +368,11 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         )
         out[:, col["amount_to_src_mean_out"]] = np.divide(
             x.amount, mean_out, out=np.zeros(nq), where=mean_out > 0
+        )
+        # and against the payee's mean incoming transfer in the amount window
+        mean_in = out[:, col[f"dst_in_amount_mean_{window_label(p['amount_window'])}"]]
+        out[:, col["amount_to_dst_mean_in"]] = np.divide(
+            x.amount, mean_in, out=np.zeros(nq), where=mean_in > 0
         )
 
         # gather-scatter: the payer as a hub, in the scatter-gather window
@@ -461,6 +484,66 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         out[:, col["pattern_capped"]] = cyc_capped | sg_capped
 
 
+class _Moments:
+    """Running power sums of centred log-amounts over :class:`SortedEvents` order, and the raw
+    amounts in that order (for the extremes)."""
+
+    def __init__(self, events: SortedEvents, amount: np.ndarray) -> None:
+        a = np.maximum(np.asarray(amount, float)[events.order], 0.0)
+        v = np.log1p(a) - _LOG_CENTRE
+        self.amount = a
+        self.c1 = np.concatenate([[0.0], np.cumsum(v)])
+        self.c2 = np.concatenate([[0.0], np.cumsum(v * v)])
+        self.c3 = np.concatenate([[0.0], np.cumsum(v * v * v)])
+
+
+_AMOUNT_STATS = ("amount_mean", "amount_min", "amount_max", "log_amount_std", "log_amount_skew")
+
+
+def _amount_stat_names(end_name: str, lab: str) -> list[str]:
+    return [f"{end_name}_{side}_{s}_{lab}" for side in ("in", "out") for s in _AMOUNT_STATS]
+
+
+def _amount_stats(
+    ev: dict[str, SortedEvents],
+    moments: dict[str, _Moments],
+    q: np.ndarray,
+    tq: np.ndarray,
+    window: int,
+    end_name: str,
+) -> dict[str, np.ndarray]:
+    """Amount statistics of the transfers into and out of each queried account in
+    ``(t - window, t]``; ``q``, ``tq`` sorted by (account, time). Accounts without transfers in
+    the window get 0 everywhere."""
+    lab = window_label(window)
+    res: dict[str, np.ndarray] = {}
+    for side in ("in", "out"):
+        e, m = ev[side], moments[side]
+        hi, lo = e.upto(q, tq), e.upto(q, tq - window)
+        n = (hi - lo).astype(float)
+        has = n > 0
+        nn = np.where(has, n, 1.0)
+        s1 = (m.c1[hi] - m.c1[lo]) / nn
+        s2 = (m.c2[hi] - m.c2[lo]) / nn
+        s3 = (m.c3[hi] - m.c3[lo]) / nn
+        var = s2 - s1 * s1
+        spread = var > _MIN_LOG_VAR
+        m3 = s3 - 3.0 * s1 * s2 + 2.0 * s1**3
+        std = np.sqrt(np.where(spread, var, 1.0))
+        qkey = group_keys(q, tq, e.t0, e.span)
+        mx, mn = window_extremes(e.key, m.amount, qkey, np.int64(window))
+        res[f"{end_name}_{side}_amount_mean_{lab}"] = np.where(
+            has, (e.cw[hi] - e.cw[lo]) / nn, 0.0
+        )
+        res[f"{end_name}_{side}_amount_min_{lab}"] = mn
+        res[f"{end_name}_{side}_amount_max_{lab}"] = mx
+        res[f"{end_name}_{side}_log_amount_std_{lab}"] = np.where(spread, std, 0.0)
+        res[f"{end_name}_{side}_log_amount_skew_{lab}"] = np.where(
+            spread & (n >= 3), m3 / std**3, 0.0
+        )
+    return res
+
+
 def _cols(adj: _patterns.Adjacency) -> tuple[np.ndarray, ...]:
     """The pair-level arrays the kernels take, in their order."""
     return (adj.pair_ptr, adj.pair_other, adj.pair_t0, adj.pair_t1, adj.edge_ptr, adj.edge_t)
@@ -481,7 +564,9 @@ def edge_feature_names(p: dict | None = None) -> list[str]:
                     f"{end_name}_{side}_distinct_{lab}",
                 ]
             names.append(f"{end_name}_pass_through_{lab}")
-    names += ["src_hours_since_in", "amount_to_src_mean_out", "gather_scatter"]
+        names += _amount_stat_names(end_name, window_label(p["amount_window"]))
+    names += ["src_hours_since_in", "amount_to_src_mean_out", "amount_to_dst_mean_in"]
+    names += ["gather_scatter"]
     names += [f"cycles_{k}" for k in range(2, p["max_len"] + 1)]
     names += ["cycles_total", "scatter_gather_max", "scatter_gather_sources", "pattern_capped"]
     names += ["log_amount", "is_round", "is_near_threshold", "hour", "is_night", "is_weekend"]

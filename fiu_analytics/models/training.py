@@ -128,7 +128,7 @@ def score_store(
     ids = data.accounts.set_index("account_key")["account_id"] if len(data.accounts) else {}
     out.insert(1, "account_id", out["account_key"].map(ids))
     out["explanation"] = ""
-    if isinstance(model, AccountRiskModel) and out["alerted"].any():
+    if explain_top and isinstance(model, AccountRiskModel) and out["alerted"].any():
         sel = X.loc[out.loc[out["alerted"], "account_key"].to_numpy()]
         out.loc[out["alerted"], "explanation"] = model.explain(sel, top=explain_top).to_numpy()
     return out.sort_values("score", ascending=False, ignore_index=True)

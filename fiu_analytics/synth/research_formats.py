@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fiu_analytics import schema
+from fiu_analytics.evaluation import laundering_transactions
 from fiu_analytics.store import Store
 
 # AMLworld writes currencies as words and payment formats as its own names
@@ -45,18 +46,9 @@ def _ledger(store: Store) -> pd.DataFrame:
         tx[f"{side}_bank"] = k.map(acc["institution"]).to_numpy()
         tx[f"{side}_number"] = k.map(number).to_numpy()
     labels = store.read(schema.LABELS)
-    # laundering: a scenario's transaction between two of that scenario's accounts (its
-    # payments to shops, landlords and other bystanders are not laundering)
     scen = labels.dropna(subset=["txn_id"]).drop_duplicates("txn_id")
     tx["scenario"] = tx["txn_id"].map(scen.set_index("txn_id")["scenario_id"])
-    members = labels.dropna(subset=["account_key"])
-    pairs = set(zip(members["scenario_id"], members["account_key"].astype(np.int64), strict=True))
-    tx["laundering"] = [
-        s == s and (s, a) in pairs and (s, b) in pairs
-        for s, a, b in zip(
-            tx["scenario"], tx["src_account_key"], tx["dst_account_key"], strict=True
-        )
-    ]
+    tx["laundering"] = laundering_transactions(labels, tx)
     return tx
 
 

@@ -156,13 +156,70 @@ def test_fit_on_earlier_transform_on_later_uses_history() -> None:
 
 def test_history_is_bounded_by_the_largest_window_and_dedupes() -> None:
     rows = [(0, 1, h * 24, 10) for h in range(60)]
-    ef = EdgeFeatures(windows=("1D", "7D"), cycle_window="10D", scatter_gather_window="2D")
+    ef = EdgeFeatures(
+        windows=("1D", "7D"), amount_window="3D", cycle_window="10D", scatter_gather_window="2D"
+    )
     ef.fit(ledger(rows))
     assert ef.horizon_ == 10 * 86_400
     assert len(ef.history_.t) == 10
     tx = ledger(rows)
     # transforming the fitted rows again does not count them twice
     pd.testing.assert_frame_equal(ef.transform(tx), ef.fit_transform(tx))
+
+
+def test_amount_statistics_of_both_endpoints_in_the_window() -> None:
+    # 9 receives 100, 200, 400 from three payers, then pays 650 on; 25 days later 100 again
+    rows = [(1, 9, 0, 100), (2, 9, 1, 200), (3, 9, 2, 400), (9, 5, 3, 650), (4, 9, 600, 100)]
+    f = small(amount_window="21D").fit_transform(ledger(rows))
+    # row 3's payee (5) has only that row's 650 in its window
+    assert f["dst_in_amount_mean_21d"].tolist() == pytest.approx([100, 150, 700 / 3, 650, 100])
+    assert f["dst_in_amount_min_21d"].tolist() == [100, 100, 100, 650, 100]
+    assert f["dst_in_amount_max_21d"].tolist() == [100, 200, 400, 650, 100]
+    logs = np.log1p([100.0, 200.0, 400.0])
+    assert f["dst_in_log_amount_std_21d"].iloc[2] == pytest.approx(logs.std())
+    centred = logs - logs.mean()
+    skew = (centred**3).mean() / logs.std() ** 3
+    assert f["dst_in_log_amount_skew_21d"].iloc[2] == pytest.approx(skew, abs=1e-9)
+    # one amount, or equal amounts: no spread, no skew (not rounding noise)
+    assert f["dst_in_log_amount_std_21d"].iloc[0] == 0 and f["dst_in_log_amount_skew_21d"][0] == 0
+    # the payer of row 3 is 9: its incoming amounts, and its own outgoing 650
+    assert f["src_in_amount_max_21d"].iloc[3] == 400
+    assert f["src_out_amount_mean_21d"].iloc[3] == 650
+    assert f["amount_to_dst_mean_in"].iloc[2] == pytest.approx(400 / (700 / 3))
+    # the last row is 25 days later: the earlier receipts left the window
+    assert f["dst_in_log_amount_std_21d"].iloc[4] == 0
+
+
+def test_amount_statistics_match_a_direct_computation() -> None:
+    rng = np.random.default_rng(7)
+    n = 600
+    hours = np.sort(rng.uniform(0, 40 * 24, n))
+    amounts = np.round(rng.lognormal(6, 1.5, n), 2)
+    amounts[:50] = 500.0  # a run of equal amounts: spread exactly 0
+    rows = [
+        (int(a), int(b), h, m)
+        for a, b, h, m in zip(rng.integers(0, 15, n), rng.integers(0, 15, n), hours, amounts)
+    ]
+    tx = ledger(rows)
+    f = small(amount_window="7D").fit_transform(tx)
+    t = tx["timestamp"]
+    transfers = tx[tx["src_account_key"] != tx["dst_account_key"]]
+    for i in rng.choice(n, 120, replace=False):
+        row = tx.iloc[i]
+        for end in ("src", "dst"):
+            acct = row[f"{end}_account_key"]
+            for side, key in (("in", "dst_account_key"), ("out", "src_account_key")):
+                tt = t[transfers.index]
+                inside = (tt <= t.iloc[i]) & (tt > t.iloc[i] - pd.Timedelta("7D"))
+                a = transfers.loc[(transfers[key] == acct) & inside, "amount_base"].to_numpy()
+                got = f.iloc[i][[f"{end}_{side}_{s}_7d" for s in ("amount_mean", "amount_min")]]
+                want = [a.mean(), a.min()] if len(a) else [0.0, 0.0]
+                assert got.tolist() == pytest.approx(want)
+                assert f.iloc[i][f"{end}_{side}_amount_max_7d"] == (a.max() if len(a) else 0)
+                spread = np.log1p(a).std() if len(a) else 0.0
+                assert f.iloc[i][f"{end}_{side}_log_amount_std_7d"] == pytest.approx(
+                    spread if spread**2 > 1e-4 else 0.0, abs=1e-9
+                )
 
 
 def test_numeric_array_input_and_pipeline() -> None:

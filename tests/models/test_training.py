@@ -80,6 +80,22 @@ def test_cli_train_score_and_run_with_models(small_world, tmp_path, capsys) -> N
     with open(out, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert sum(r["alerted"] == "True" for r in rows) >= 10
+    # rules, the model and both, side by side on the labelled store
+    capsys.readouterr()
+    methods = tmp_path / "methods.csv"
+    ev = ["evaluate", "--data-dir", str(store.root), "--model", str(models / "account_risk")]
+    assert main([*ev, "--budget", "10", "--methods-output", str(methods)]) == 0
+    printed = capsys.readouterr().out
+    assert "scenario recall per label typology" in printed and "per transaction" in printed
+    table = pd.read_csv(methods)
+    assert set(table["method"]) == {"rules", "ML", "rules + ML"}
+    assert set(table["level"]) == {"account", "transaction"}
+    acc = table[table["level"] == "account"].set_index("method")
+    # the union alerts at least what either alerts
+    assert acc.loc["rules + ML", "alerted"] >= max(
+        acc.loc["rules", "alerted"], acc.loc["ML", "alerted"]
+    )
+    assert acc["pr_auc"].between(0, 1).all() and "precision_at_10" in acc.columns
     run = ["run", "--data-dir", str(store.root), "--out-dir", str(tmp_path / "out")]
     assert main([*run, "--models", str(models)]) == 0
     with open(tmp_path / "out" / "alerts.csv", encoding="utf-8") as fh:
