@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
+
 from fiu_analytics import schema
 from fiu_analytics.models import account_labels
 from fiu_analytics.store import Store
@@ -40,3 +42,27 @@ def test_amlsim_folder_reads_back(small_world, tmp_path: Path) -> None:
     n = len(store.read(schema.TRANSACTIONS))
     assert len(back.read(schema.TRANSACTIONS)) == n
     assert len(back.read(schema.LABELS)) > 0
+
+
+def test_train_and_evaluate_run_unchanged_on_research_data(
+    small_world, tmp_path: Path, capsys
+) -> None:
+    """The commands an analyst runs on generated data run as they are on an AMLSim folder."""
+    store, _ = small_world
+    folder = write_amlsim(store, tmp_path / "sim")
+    data = ["--data-dir", str(tmp_path / "s")]
+    assert main(["ingest", str(folder / "transactions.csv"), "--format", "amlsim", *data]) == 0
+    assert main(["train", *data, "--models", str(tmp_path / "m")]) == 0
+    out = tmp_path / "methods.csv"
+    ev = ["evaluate", *data, "--model", str(tmp_path / "m" / "account_risk")]
+    assert main([*ev, "--methods-output", str(out)]) == 0
+    table = pd.read_csv(out)
+    txn = table[table["level"] == "transaction"].set_index("method")
+    # research labels are per transaction: every SAR transaction is a positive
+    with open(folder / "transactions.csv", encoding="utf-8") as fh:
+        sar = sum(r["is_sar"].lower() == "true" for r in csv.DictReader(fh))
+    assert (txn["positives"] == sar).all() and sar > 0
+    acc = table[table["level"] == "account"].set_index("method")
+    assert acc.loc["ML", "pr_auc"] > acc.loc["ML", "positives"] / len(
+        Store(tmp_path / "s").read(schema.ACCOUNTS)
+    )  # better than chance
