@@ -4,7 +4,10 @@
 * NX-04: an account with a trafficking-proceeds profile (several HT indicators) from which
   value travels forward in time, within two hops and 90 days, to a TF endpoint: a SAN-01 hit,
   a SAN-02 exposed account, an NPO flagged by TF-07, a hawala node flagged by TF-08, or an
-  account in a conflict-adjacent jurisdiction (TF-01 geography). The alert carries the path.
+  account in a conflict-adjacent jurisdiction (TF-01 geography). The profile of a controller
+  counts the HT indicators of the accounts he controls (accounts sweeping their money to him,
+  accounts he withdraws cash from, businesses on his phone, address or device). The alert
+  carries the path.
 * NX-06: accounts used as mules for someone else (pass-through of >= 80% within 48 h, opened
   recently, sharing a device or address with the person who controls them or paid in by that
   person as conductor) whose outflows reach TF endpoints; the subject is the controller, and
@@ -156,6 +159,15 @@ def designated_exposure(data: DetectionInput, min_value: float, max_evidence: in
     ),
     mule_hours=Param(48, int, min=1, max=720, help="...within these hours..."),
     mule_max_age_days=Param(120, int, min=1, help="...from a new account: mules, not sources"),
+    collector_indicators=Param(
+        "HT-15,HT-16",
+        str,
+        help="indicators naming an account as the one other people's wages go to: such a "
+        "source is a collector, never a mule",
+    ),
+    min_withdrawals=Param(
+        2, int, min=1, help="cash withdrawals a third party makes that put an account under it"
+    ),
 )
 def nexus_path(
     data: DetectionInput,
@@ -169,30 +181,43 @@ def nexus_path(
     mule_forward: float,
     mule_hours: int,
     mule_max_age_days: int,
+    collector_indicators: str,
+    min_withdrawals: int,
 ) -> pd.DataFrame:
     """Sources with >= ``min_ht`` HT indicators whose money reaches a TF endpoint; the
     subject is the source, the reason names the HT indicators and the endpoint rule, and the
     alert carries the path with amounts and dates. Victims who sweep their earnings to a
     controller, and new accounts (first inflow within ``mule_max_age_days`` of opening) that
     forward >= ``mule_forward`` of what they receive within ``mule_hours`` (mules, whose
-    controller NX-06 names) are not sources: the money they hold was never theirs."""
+    controller NX-06 names) are not sources: the money they hold was never theirs; unless a
+    ``collector_indicators`` indicator names the account as the one other people's wages
+    are handed to (a controller forwarding his workers' wages is no mule).
+
+    A source's profile is its own HT indicators plus those of the accounts it controls:
+    accounts that sweep most of their money to it, accounts from which its holder withdraws
+    cash >= ``min_withdrawals`` times (victims' wages taken in cash), and businesses whose
+    holder shares its holder's phone, address or device (a front company's payroll)."""
     own: dict[int, list[str]] = {}
     for ind in (i.strip() for i in ht_indicators.split(",")):
         for a in _fired(data, ind):
             own.setdefault(a, []).append(ind)
-    # a controller's profile includes what the accounts that sweep most of their money to it
-    # show (its victims' adverts, hotels and night deposits; a front company's payroll)
     counts = {a: list(inds) for a, inds in own.items()}
     swept = _swept_to(data, set(own))
-    for feeder, dst in swept.items():
+    taken = _cash_taken_by(data, set(own), min_withdrawals)
+    links = [*swept.items(), *taken, *_businesses_of(data, set(own))]
+    for feeder, dst in links:
         inds = counts.setdefault(dst, [])
         inds.extend(i for i in own[feeder] if i not in inds)
     sources = {a for a, inds in counts.items() if len(inds) >= min_ht}
     # victims (no profile of their own) are not subjects; their controller is
-    sources -= {f for f, dst in swept.items() if dst in sources and len(own[f]) < min_ht}
+    victims = [*swept.items(), *taken]
+    sources -= {f for f, dst in victims if dst in sources and len(own[f]) < min_ht}
     if sources:
+        collectors = set()
+        for ind in (i.strip() for i in collector_indicators.split(",") if i.strip()):
+            collectors |= _fired(data, ind)
         conduits = set(map(int, _mules(data, mule_forward, mule_hours).index)) & sources
-        sources -= _young(data, conduits, mule_max_age_days)
+        sources -= _young(data, conduits - collectors, mule_max_age_days)
     ends = endpoints(data, geography_tag, endpoint_rules)
     paths = trace_paths(
         data.transactions,
@@ -248,6 +273,67 @@ def _swept_to(data: DetectionInput, accounts: set[int], share: float = 0.5) -> d
     return {
         int(src): int(dst) for src, (_, dst) in top.items() if by[(src, dst)] >= share * total[src]
     }
+
+
+def _cash_taken_by(
+    data: DetectionInput, accounts: set[int], min_withdrawals: int
+) -> list[tuple[int, int]]:
+    """(account, taker) pairs: cash was withdrawn from one of ``accounts`` >=
+    ``min_withdrawals`` times by a conductor who is not its holder; the taker is each account
+    of that conductor. A worker whose wage the controller takes out in cash has no transfer
+    to him that :func:`_swept_to` could see."""
+    if not accounts:
+        return []
+    tx = data.transactions
+    if "conductor_party_id" not in tx.columns or "owner_party_id" not in data.accounts:
+        return []
+    owner = data.accounts.set_index("account_key")["owner_party_id"]
+    w = tx[
+        (tx["channel"] == "cash_withdrawal")
+        & (tx["src_account_key"] == tx["dst_account_key"])
+        & tx["src_account_key"].isin(accounts)
+        & tx["conductor_party_id"].notna()
+    ]
+    w = w[w["conductor_party_id"].to_numpy() != owner.reindex(w["src_account_key"]).to_numpy()]
+    if w.empty:
+        return []
+    n = w.groupby(["src_account_key", "conductor_party_id"]).size()
+    n = n[n >= min_withdrawals].reset_index()
+    held = owner.reset_index().rename(columns={"owner_party_id": "conductor_party_id"})
+    pairs = n.merge(held, on="conductor_party_id")
+    pairs = pairs[pairs["src_account_key"] != pairs["account_key"]]
+    return [
+        (int(a), int(b))
+        for a, b in zip(pairs["src_account_key"], pairs["account_key"], strict=True)
+    ]
+
+
+def _businesses_of(data: DetectionInput, accounts: set[int]) -> list[tuple[int, int]]:
+    """(business, person) pairs: an account of an entity among ``accounts`` whose holder shares
+    a phone, address or device with the holder of a person's account. A front company is
+    registered on its controller's phone or address; its payroll is part of his scheme."""
+    if not accounts:
+        return []
+    par = data.parties
+    if par is None or par.empty or "party_type" not in par or "owner_party_id" not in data.accounts:
+        return []
+    acc = data.accounts[["account_key", "owner_party_id"]]
+    par = par.drop_duplicates("party_id").set_index("party_id")
+    kind = par["party_type"].reindex(acc["owner_party_id"]).to_numpy()
+    firms = acc[(kind == "entity") & acc["account_key"].isin(accounts).to_numpy()]
+    people = acc[kind == "person"]
+    if firms.empty or people.empty:
+        return []
+    out: set[tuple[int, int]] = set()
+    for col in ("phone", "address", "device_id"):
+        if col not in par.columns:
+            continue
+        f = firms.assign(v=par[col].reindex(firms["owner_party_id"]).to_numpy())
+        p = people.assign(v=par[col].reindex(people["owner_party_id"]).to_numpy())
+        f, p = f[f["v"].notna() & (f["v"] != "")], p[p["v"].notna() & (p["v"] != "")]
+        m = f.merge(p, on="v", suffixes=("_f", "_p"))
+        out |= set(zip(m["account_key_f"].astype(int), m["account_key_p"].astype(int), strict=True))
+    return sorted(out)
 
 
 def _mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.DataFrame:

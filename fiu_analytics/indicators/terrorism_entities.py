@@ -44,6 +44,12 @@ def _daily(keys: np.ndarray, who: np.ndarray, day: np.ndarray, amt: np.ndarray, 
     "NPO misuse pattern",
     npo_kinds=Param("npo", str, help="entity kinds that are non-profit organisations"),
     geo_tags=Param("conflict_adjacent", str, help="country tags of the MVTS red-flag geography"),
+    border_areas=Param(
+        "",
+        str,
+        help="cities next to a conflict zone (of the payee's address) that count as the MVTS "
+        "red-flag geography too, e.g. the border districts of a neighbouring country",
+    ),
     mvts_channels=Param("msb_remittance,hawala", str),
     min_cash_share=Param(0.5, float, min=0, max=1, help="cash share of peak-window inflow"),
     window_days=Param(30, int, min=7, max=120, help="window of the inflow peak"),
@@ -57,6 +63,7 @@ def npo_misuse(
     data: DetectionInput,
     npo_kinds: str,
     geo_tags: str,
+    border_areas: str,
     mvts_channels: str,
     min_cash_share: float,
     window_days: int,
@@ -67,8 +74,9 @@ def npo_misuse(
     max_evidence: int,
 ) -> pd.DataFrame:
     """NPOs with (cash >= ``min_cash_share`` of their peak-window inflow OR money-transfer
-    payments to tagged jurisdictions) AND (an inflow surge: the peak window against both the
-    NPO's own median week before it and the median of peer NPOs in the same country, OR
+    payments to tagged jurisdictions or to payees living in one of the ``border_areas``) AND
+    (an inflow surge: the peak window against both the NPO's own median week before it and
+    the median of peer NPOs in the same country, OR
     payments abroad to non-NPO payees outside programme purposes, OR transfers with personal
     accounts of its controllers, i.e. persons sharing a phone, address or device with it).
     Value: how many of those five facts hold; score 0.5 at two, 1 at four. Subjects: the NPO
@@ -152,7 +160,8 @@ def npo_misuse(
     )
     own_country = pd.Series(account_attr(data, npos, "country"), index=npos)
     to_kind = account_attr(data, out["to"].to_numpy(), "entity_kind")
-    out["mvts_geo"] = out["channel"].isin(split_list(mvts_channels)) & out["country"].isin(geo)
+    near = out["country"].isin(geo).to_numpy() | _in_border_area(data, out["to"], border_areas)
+    out["mvts_geo"] = out["channel"].isin(split_list(mvts_channels)).to_numpy() & near
     out["unrelated"] = (
         (out["to"] != out["npo"])
         & out["country"].notna()
@@ -257,6 +266,18 @@ def npo_misuse(
             reasons.append(f"counterparty of NPO account {npo} flagged for misuse ({reason[5:]})")
             evidence.append([e for e, c in zip(ev, lk, strict=False) if c == cp][:max_evidence])
     return result(keys, values, scores, reasons, evidence)
+
+
+def _in_border_area(data: DetectionInput, accounts: pd.Series, areas: str) -> np.ndarray:
+    """Whether the holder of each account lives in one of ``areas`` (city names, matched
+    against the city part of the address: "street, city, country")."""
+    cities = {c.casefold() for c in split_list(areas)}
+    if not cities or accounts.empty:
+        return np.zeros(len(accounts), bool)
+    addr = pd.Series(account_attr(data, accounts.to_numpy(), "address"), dtype=object)
+    parts = addr.fillna("").astype(str).str.split(",")
+    city = parts.map(lambda p: p[-2].strip().casefold() if len(p) >= 2 else "")
+    return city.isin(cities).to_numpy()
 
 
 # -- TF-08 --------------------------------------------------------------------------------------

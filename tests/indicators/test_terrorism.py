@@ -342,6 +342,42 @@ def test_tf07_compares_with_own_history_and_peers_not_with_charities_in_general(
     assert 12 in set(loose["account_key"]) and 11 not in set(loose["account_key"])
 
 
+def _border_rows(payee_city: str) -> tuple[list[dict], dict[int, dict]]:
+    """NPO 14: sponsors' wires surge from week 6 and leave by money transfer to one person in
+    Turkey (a transit country, not tagged conflict-adjacent) living in ``payee_city``."""
+    accounts = {
+        **_npo_accounts(),
+        14: {"party_type": "entity", "entity_kind": "npo"},
+        33: {"country": "TR", "address": f"12 Ataturk Cd, {payee_city}, TR"},
+    }
+    rows = _tf07_rows()
+    rows += [
+        _send(900 + d % 7, 14, d, 40.0, "card", "US", purpose_code="CHAR") for d in range(0, 84, 3)
+    ]
+    rows += [
+        _send(50 + k, 14, 42 + 3 * k, 9000.0, "wire", "US", purpose_code="CHAR") for k in range(6)
+    ]
+    rows += [_send(14, 33, 50 + 4 * k, 12000.0, "msb_remittance", "TR") for k in range(3)]
+    return rows, accounts
+
+
+def test_tf07_counts_money_transfers_to_a_border_area_as_the_red_flag_geography() -> None:
+    rows, accounts = _border_rows("Gaziantep")
+    data = _input(rows, accounts)
+    # Turkey is no conflict-adjacent jurisdiction: without border areas, a surge is one limb
+    assert 14 not in set(INDICATORS["TF-07"](data)["account_key"])
+    out = INDICATORS["TF-07"](data, border_areas="Hatay, gaziantep").set_index("account_key")
+    assert {14, 33} <= set(out.index)
+    assert "3 money-transfer payments (36,000) to TR" in out.loc[14, "reason"]
+    assert out.loc[14, "value"] == 2  # money transfers to the border, and the surge
+
+
+def test_tf07_border_areas_match_the_payees_city_not_the_country() -> None:
+    rows, accounts = _border_rows("Istanbul")
+    out = INDICATORS["TF-07"](_input(rows, accounts), border_areas="Gaziantep,Hatay")
+    assert 14 not in set(out["account_key"])
+
+
 # -- TF-08 ------------------------------------------------------------------------------------
 def _hawala_rows(node: int, first_customer: int, settlements: int = 3) -> list[dict]:
     rows = [_send(first_customer + i, node, i % 25, 500.0, "mobile_money", "US") for i in range(35)]
