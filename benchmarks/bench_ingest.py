@@ -7,8 +7,13 @@ median of ``--runs`` runs is reported. ``--sizes`` are worlds exported as goAML 
 take gigabytes). Several sizes show whether memory stays flat in file size. Writes
 docs/benchmarks-ingest.md (keeping its "## Notes" section).
 
+``--baseline DIR`` also times the code of another checkout (``git worktree add DIR REF``) on
+the same files, alternating its runs with the current code's, and reports the ratio of the
+medians: on a shared machine, load changes between runs, so a ratio measured side by side is
+worth more than two tables measured at different times.
+
     python benchmarks/bench_ingest.py --sizes 300 1200 --csv-sizes 1500 5000 11000 \
-        --days 46 --csv-days 90 --runs 3
+        --days 46 --csv-days 90 --runs 3 --baseline /tmp/ingest-old
 """
 
 from __future__ import annotations
@@ -48,36 +53,56 @@ print(r.transactions)
 ING = r"""
 import json, resource, sys, time
 from pathlib import Path
+# the readers are imported before the clock starts: the ingest is timed, not module loading
+import fiu_analytics.ingest.goaml, fiu_analytics.ingest.tabular_fast
 from fiu_analytics.ingest import Ingestor
 from fiu_analytics.store import Store
 paths = [Path(p) for p in sys.argv[2:]]
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 rep = Ingestor(Store(sys.argv[1])).ingest(paths)
-dt = time.perf_counter() - t
+dt, cpu = time.perf_counter() - t, time.process_time() - cpu
 assert rep.ok, [f.error for f in rep.files]
-print(json.dumps({"records": sum(f.read for f in rep.files), "seconds": dt,
+print(json.dumps({"records": sum(f.read for f in rep.files), "seconds": dt, "cpu": cpu,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def run(code: str, *args: str) -> str:
+def run(code: str, *args: str, tree: Path | None = None) -> str:
+    """Run ``code`` in a fresh interpreter, importing fiu_analytics from ``tree`` if given."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH")]))
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, env=env
     )
     return out.stdout.strip().splitlines()[-1]
 
 
-def measure(root: Path, fmt: str, files: list[str], runs: int) -> dict:
-    """Median seconds, records/s and peak RSS of ``runs`` ingests into empty stores."""
-    res = [json.loads(run(ING, str(root / f"s-{fmt}-{i}"), *files)) for i in range(runs)]
-    for i in range(runs):
-        shutil.rmtree(root / f"s-{fmt}-{i}", ignore_errors=True)
+def _summary(res: list[dict]) -> dict:
     return {
         "records": res[0]["records"],
         "median_s": statistics.median(r["seconds"] for r in res),
+        "cpu_s": statistics.median(r["cpu"] for r in res) if "cpu" in res[0] else None,
         "rate": statistics.median(r["records"] / r["seconds"] for r in res),
         "rss": statistics.median(r["peak_rss_mb"] for r in res),
     }
+
+
+def measure(root: Path, fmt: str, files: list[str], runs: int, baseline: Path | None) -> dict:
+    """Median seconds, records/s and peak RSS of ``runs`` ingests into empty stores; with a
+    baseline, the same for its code, each run right after one of ours."""
+    res, base = [], []
+    for i in range(runs):
+        store = root / f"s-{fmt}-{i}"
+        res.append(json.loads(run(ING, str(store), *files)))
+        shutil.rmtree(store, ignore_errors=True)
+        if baseline is not None:
+            base.append(json.loads(run(ING, str(store), *files, tree=baseline)))
+            shutil.rmtree(store, ignore_errors=True)
+    out = _summary(res)
+    if base:
+        out["baseline"] = _summary(base)
+    return out
 
 
 def main() -> int:
@@ -90,6 +115,7 @@ def main() -> int:
     ap.add_argument("--csv-days", type=int, default=90)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--baseline", type=Path, help="a checkout of older code to time side by side")
     args = ap.parse_args()
     rows = []
     worlds = [(p, args.days, ["goaml", "csv"]) for p in args.sizes]
@@ -106,7 +132,7 @@ def main() -> int:
                 files = inputs[fmt]
                 mb = sum(os.path.getsize(p) for p in files) / 2**20
                 row = {"format": fmt, "transactions": n_txn, "file_mb": mb}
-                row |= measure(root, fmt, files, args.runs)
+                row |= measure(root, fmt, files, args.runs, args.baseline)
                 rows.append(row)
                 print(json.dumps(rows[-1]), file=sys.stderr)
     load = os.getloadavg()[0]
@@ -115,7 +141,8 @@ def main() -> int:
         "",
         "Command: `python benchmarks/bench_ingest.py --sizes "
         f"{' '.join(map(str, args.sizes))} --csv-sizes {' '.join(map(str, args.csv_sizes))} "
-        f"--days {args.days} --csv-days {args.csv_days} --runs {args.runs}`",
+        f"--days {args.days} --csv-days {args.csv_days} --runs {args.runs}"
+        + (f" --baseline {args.baseline}`" if args.baseline else "`"),
         "",
         f"Machine: {os.cpu_count()} cores; Python {platform.python_version()}; "
         f"{datetime.now(UTC):%Y-%m-%d}; load average at the end {load:.1f}.",
@@ -125,16 +152,36 @@ def main() -> int:
         f"of {args.runs} runs on a machine shared with other work. Targets: CSV "
         ">= 300k transactions/s, goAML >= 20k transactions/s, memory flat in file size.",
         "",
-        "| format | world transactions | records read | file MB | median s | "
+        "| format | world transactions | records read | file MB | median s | median CPU s | "
         "median records/s | median peak RSS MB |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['format']} | {r['transactions']:,} | {r['records']:,} | "
-            f"{r['file_mb']:.0f} | {r['median_s']:.1f} | {r['rate']:,.0f} | "
+            f"{r['file_mb']:.0f} | {r['median_s']:.1f} | {r['cpu_s']:.1f} | {r['rate']:,.0f} | "
             f"{r['rss']:,.0f} |"
         )
+    if args.baseline:
+        lines += [
+            "",
+            f"The same files with the code of `{args.baseline}` (runs alternating with the "
+            "ones above). Speed-up is its median seconds over ours, CPU ratio its median CPU "
+            "seconds over ours: above 1, the current code is faster.",
+            "",
+            "| format | records read | median s | median CPU s | median records/s | "
+            "median peak RSS MB | speed-up (median s) | CPU ratio |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            b = r["baseline"]
+            cpu = f"{b['cpu_s']:.1f}" if b["cpu_s"] is not None else "-"
+            ratio = f"{b['cpu_s'] / r['cpu_s']:.2f}x" if b["cpu_s"] is not None else "-"
+            lines.append(
+                f"| {r['format']} | {b['records']:,} | {b['median_s']:.1f} | {cpu} | "
+                f"{b['rate']:,.0f} | {b['rss']:,.0f} | {b['median_s'] / r['median_s']:.2f}x | "
+                f"{ratio} |"
+            )
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:

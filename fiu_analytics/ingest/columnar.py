@@ -229,6 +229,15 @@ class ChunkWriter:
             conductor_id = np.full(n, None, dtype=object)
             rows_need = np.flatnonzero(need)
             locs_need = loc.take(pa.array(rows_need)).to_pylist()
+            # a party object that rows share (a reader's cache) is resolved once per chunk
+            party_of: dict[int, str] = {}
+
+            def party(p: PartyRecord, where: str) -> str:
+                pid = party_of.get(id(p))
+                if pid is None:
+                    pid = party_of[id(p)] = self.res.party(p, None, src_file, where)
+                return pid
+
             for k, i in enumerate(rows_need.tolist()):
                 where = locs_need[k]
                 cond = c.conductor[i] if c.conductor is not None else None
@@ -241,10 +250,10 @@ class ChunkWriter:
                     ):
                         cond = cash_party
                 if cond is not None and (cond.name or cond.id_document):
-                    conductor_id[i] = self.res.party(cond, None, src_file, where)
+                    conductor_id[i] = party(cond, where)
                 for p in c.extra_parties[i] if c.extra_parties is not None else ():
                     if p.name or p.id_document:
-                        self.res.party(p, None, src_file, where)
+                        party(p, where)
 
         # -- FX ---------------------------------------------------------------------------
         rows = np.flatnonzero(valid)
@@ -307,9 +316,8 @@ class ChunkWriter:
         quarantine: list[dict[str, Any]],
     ) -> tuple[ChunkResult, int, int, int]:
         idx = self.dedup
-        take = pa.array(rows)
-        rep_arr = text["reporter_id"].take(take)
-        ref_arr = text["txn_ref"].take(take)
+        rep_arr = _rows(text["reporter_id"], rows)
+        ref_arr = _rows(text["txn_ref"], rows)
         rep = idx.reporter_codes(rep_arr)
         has_ref = np.asarray(
             pc.fill_null(pc.not_equal(ref_arr, ""), False).to_numpy(zero_copy_only=False),
@@ -332,9 +340,8 @@ class ChunkWriter:
         cand = idx.fps.contains(fp) | pd.Series(fp).duplicated(keep=False).to_numpy()
         stored = np.ones(len(sel), dtype=bool)
         rep_sel = rep[sel]
-        sel_take = pa.array(sel)
-        rep_s = rep_arr.take(sel_take)
-        ref_s = ref_arr.take(sel_take)
+        rep_s = _rows(rep_arr, sel)
+        ref_s = _rows(ref_arr, sel)
         # the id of a new transaction: reporter-ref, or a content id without a ref
         ids = pc.binary_join_element_wise(
             pc.if_else(pc.fill_null(pc.equal(rep_s, ""), True), "NA", rep_s), ref_s, "-"
@@ -374,45 +381,43 @@ class ChunkWriter:
         idx.fps.add(fp, rep_sel, ids)
 
         n_linked = int((~stored).sum())
-        rtake = pa.array(r_all)
         stored_arr = pa.array(stored)
         reports = pa.table(
             {
                 "txn_id": ids,
                 "reporter_id": rep_s,
-                "report_id": text["report_id"].take(rtake),
+                "report_id": _rows(text["report_id"], r_all),
                 "txn_ref": ref_s,
                 "source_file": pc.fill_null(pa.nulls(len(sel), pa.string()), c.source_file),
-                "locator": loc.take(rtake),
+                "locator": _rows(loc, r_all),
                 "fingerprint": pa.array(fp, pa.int64()),
                 "linked_as": pc.if_else(stored_arr, "stored", "duplicate"),
             }
         )
         s_idx = np.flatnonzero(stored)
         srow = r_all[s_idx]
-        stake = pa.array(srow)
         tx = pa.table(
             {
-                "txn_id": ids.take(pa.array(s_idx)),
+                "txn_id": _rows(ids, s_idx),
                 "timestamp": pa.array(ts[srow], schema.TS),
                 "amount": pa.array(amount[srow], pa.float64()),
-                "currency": currency.take(stake),
+                "currency": _rows(currency, srow),
                 "amount_base": pa.array(base[sel][s_idx], pa.float64()),
-                "channel": channel.take(stake),
+                "channel": _rows(channel, srow),
                 "src_account_key": pa.array(src_key[srow], pa.int64()),
                 "dst_account_key": pa.array(dst_key[srow], pa.int64()),
-                "src_country": _codes(text["src_country"].take(stake), _country),
-                "dst_country": _codes(text["dst_country"].take(stake), _country),
-                "city": text["city"].take(stake),
-                "mcc": _codes(text["mcc"].take(stake), _mcc),
-                "merchant": text["merchant"].take(stake),
-                "narrative": text["narrative"].take(stake),
-                "purpose_code": text["purpose_code"].take(stake),
+                "src_country": _codes(_rows(text["src_country"], srow), _country),
+                "dst_country": _codes(_rows(text["dst_country"], srow), _country),
+                "city": _rows(text["city"], srow),
+                "mcc": _codes(_rows(text["mcc"], srow), _mcc),
+                "merchant": _rows(text["merchant"], srow),
+                "narrative": _rows(text["narrative"], srow),
+                "purpose_code": _rows(text["purpose_code"], srow),
                 "conductor_party_id": pa.nulls(len(srow), pa.string())
                 if conductor_id is None
                 else pa.array(conductor_id[srow].tolist(), pa.string()),
-                "reporter_id": text["reporter_id"].take(stake),
-                "report_id": text["report_id"].take(stake),
+                "reporter_id": _rows(text["reporter_id"], srow),
+                "report_id": _rows(text["report_id"], srow),
             }
         )
         stored_refs: dict[str, str] = {}
@@ -424,6 +429,12 @@ class ChunkWriter:
                     stored_refs[ref] = tid
         result = ChunkResult(tx, reports, quarantine, stored_refs)
         return result, len(s_idx), n_dup_ref + n_linked, n_linked
+
+
+def _rows(arr: pa.Array, rows: np.ndarray) -> pa.Array:
+    """``arr`` at ``rows`` (ascending, distinct); ``arr`` itself when that is every row, which
+    is the common case of a chunk without rejections or duplicates."""
+    return arr if len(rows) == len(arr) else arr.take(pa.array(rows))
 
 
 def _dict(arr: pa.Array) -> tuple[np.ndarray, list[Any]]:
@@ -451,16 +462,25 @@ def _codes(arr: pa.Array, fn: Any) -> pa.Array:
 def chunk_of_records(records: list[Any], source_file: str) -> TxnChunk:
     """A chunk of :class:`TxnRecord` objects (the record-at-a-time parsers' output)."""
     accounts: list[AccountRecord] = []
+    # a side object that several records share (a reader's cache) is one account of the
+    # chunk, resolved once
+    index: dict[int, int] = {}
     src = np.full(len(records), -1, dtype=np.int64)
     dst = np.full(len(records), -1, dtype=np.int64)
     ts = np.empty(len(records), dtype="datetime64[us]")
     for i, t in enumerate(records):
         if t.src is not None:
-            src[i] = len(accounts)
-            accounts.append(t.src)
+            k = index.get(id(t.src))
+            if k is None:
+                k = index[id(t.src)] = len(accounts)
+                accounts.append(t.src)
+            src[i] = k
         if t.dst is not None:
-            dst[i] = len(accounts)
-            accounts.append(t.dst)
+            k = index.get(id(t.dst))
+            if k is None:
+                k = index[id(t.dst)] = len(accounts)
+                accounts.append(t.dst)
+            dst[i] = k
         ts[i] = _utc64(t.timestamp)
     amounts = np.array(
         [np.nan if t.amount is None else _float(t.amount) for t in records], dtype=np.float64

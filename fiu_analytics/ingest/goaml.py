@@ -452,11 +452,14 @@ class _Sides:
     A reporter repeats the same side (its customer's account with full KYC, the same
     counterparty) in transaction after transaction; reading it once and then finding it by a
     digest of its serialisation is several times faster than walking its fifty-odd elements
-    again. Callers get copies, so no two records share an object.
+    again. Callers get copies, so no two records share an object, unless ``share``: then the
+    records of the same side share its objects (ingest, which never changes a record, then
+    resolves a side once per chunk rather than once per transaction).
     """
 
-    def __init__(self, size: int = 16_384) -> None:
+    def __init__(self, size: int = 16_384, share: bool = False) -> None:
         self.size = size
+        self.share = share
         self._seen: dict[bytes, _Side] = {}
 
     def read(self, el: etree._Element, prefix: str) -> _Side:
@@ -466,6 +469,8 @@ class _Sides:
             if len(self._seen) >= self.size:
                 self._seen.clear()
             side = self._seen[key] = _side(el, prefix)
+        if self.share:
+            return side
         account = side.account
         if account is not None:
             account = _dup(account)
@@ -657,14 +662,19 @@ def _check_document(root: etree._Element, src: str) -> None:
         )
 
 
-def parse_goaml(path: str | Path, mapping: GoamlMapping | None = None) -> Iterator[Record]:
+def parse_goaml(
+    path: str | Path, mapping: GoamlMapping | None = None, share_sides: bool = False
+) -> Iterator[Record]:
     """Stream the records of one goAML report file.
 
     Yields a :class:`TxnRecord` per readable ``transaction``, a :class:`PartyRecord` per
     activity-report party and a :class:`Rejected` per transaction or party that cannot be read
     (missing ``transactionnumber``, unparseable date, negative or non-numeric amount, unknown
     channel, a side without a party). Locators are XPaths such as ``/report/transaction[17]``.
-    ``mapping`` defaults to the packaged goAML mapping (:meth:`GoamlMapping.load`).
+    ``mapping`` defaults to the packaged goAML mapping (:meth:`GoamlMapping.load`). Each record
+    has objects of its own, unless ``share_sides``: then records with the same side (same
+    account, same KYC) share its :class:`AccountRecord` and :class:`PartyRecord` objects, which
+    the caller must not change (ingest does this to resolve a side once, not once per record).
 
     Raises :class:`~fiu_analytics.errors.InputFormatError` naming the file and line when the
     file cannot be read, is not well-formed XML, is not a goAML report or declares entities.
@@ -676,7 +686,7 @@ def parse_goaml(path: str | Path, mapping: GoamlMapping | None = None) -> Iterat
     src = str(path)
     m = mapping if mapping is not None else GoamlMapping.load()
     header = _Header()
-    side_cache = _Sides()
+    side_cache = _Sides(share=share_sides)
     root: etree._Element | None = None
     n_txn = n_act = 0
     fh = None

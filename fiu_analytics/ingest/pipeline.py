@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from fiu_analytics.errors import FiuError, InputFormatError
 from fiu_analytics.ingest.columnar import ChunkWriter, chunk_of_records
 from fiu_analytics.ingest.dedup import DedupIndex
 from fiu_analytics.ingest.fx import FxTable
+from fiu_analytics.ingest.overlap import OrderedWrites, read_ahead
 from fiu_analytics.ingest.records import (
     LabelRecord,
     PartyRecord,
@@ -44,6 +46,8 @@ from fiu_analytics.store import Store
 
 log = logging.getLogger(__name__)
 CHUNK = 50_000
+_AHEAD_BATCH = 256  # record-at-a-time parsers hand over records in groups of this many
+_Write = Callable[[schema.Table, Any], None]
 
 
 @dataclass
@@ -89,7 +93,7 @@ def parser_for(fmt: str, mapping: Path | None = None) -> Parser:
         from fiu_analytics.ingest.goaml import GoamlMapping, parse_goaml
 
         m = GoamlMapping.load(mapping) if mapping else None
-        return lambda p: parse_goaml(p, m)
+        return lambda p: parse_goaml(p, m, share_sides=True)
     if fmt == "pacs008":
         from fiu_analytics.ingest.pacs008 import parse_pacs008
 
@@ -206,19 +210,14 @@ class Ingestor:
         self.writer.forget()  # sides are cached by object, and objects are per file
         try:
             with self.store.batch(source=f"fiu ingest {path}") as b:
-                state = _FileState()
-                buf: list[Record] = []
-                for item in parser(path):
-                    if isinstance(item, TxnChunk):
-                        self._flush(buf, b, fr, state)
-                        buf = []
-                        self._write_chunk(item, b, fr, state)
-                        continue
-                    buf.append(item)
-                    if len(buf) >= CHUNK:
-                        self._flush(buf, b, fr, state)
-                        buf = []
-                self._flush(buf, b, fr, state)
+                # the next block is parsed and the last one written while this one is
+                # converted; writes keep their order, so the store is the same as without
+                writes = OrderedWrites(depth=1)
+                try:
+                    self._ingest_items(path, parser, lambda t, d: writes.submit(b.write, t, d), fr)
+                    writes.wait()
+                finally:
+                    writes.close()
                 if res.new_accounts:
                     b.write(schema.ACCOUNTS, pd.DataFrame(res.new_accounts))
                 if res.new_parties:
@@ -240,7 +239,26 @@ class Ingestor:
         self.dedup.commit()
         res.start_batch()
 
-    def _write_chunk(self, chunk: TxnChunk, b: Any, fr: FileReport, state: _FileState) -> None:
+    def _ingest_items(self, path: Path, parser: Parser, write: _Write, fr: FileReport) -> None:
+        """Convert the parser's items, staging the rows through ``write``."""
+        state = _FileState()
+        buf: list[Record] = []
+        with closing(read_ahead(parser(path), depth=1, batch=_AHEAD_BATCH)) as items:
+            for item in items:
+                if isinstance(item, TxnChunk):
+                    self._flush(buf, write, fr, state)
+                    buf = []
+                    self._write_chunk(item, write, fr, state)
+                    continue
+                buf.append(item)
+                if len(buf) >= CHUNK:
+                    self._flush(buf, write, fr, state)
+                    buf = []
+        self._flush(buf, write, fr, state)
+
+    def _write_chunk(
+        self, chunk: TxnChunk, write: _Write, fr: FileReport, state: _FileState
+    ) -> None:
         n = len(chunk)
         if n == 0:
             return
@@ -252,16 +270,18 @@ class Ingestor:
         fr.linked_reports += linked
         state.ref_to_id.update(result.stored_refs)
         if result.transactions is not None and result.transactions.num_rows:
-            b.write(schema.TRANSACTIONS, result.transactions)
+            write(schema.TRANSACTIONS, result.transactions)
         if result.reports is not None and result.reports.num_rows:
-            b.write(schema.TXN_REPORTS, result.reports)
+            write(schema.TXN_REPORTS, result.reports)
         if result.quarantine:
             fr.quarantined += len(result.quarantine)
-            b.write(schema.QUARANTINE, _quarantine_table(result.quarantine))
+            write(schema.QUARANTINE, _quarantine_table(result.quarantine))
         if self.progress:
             self.progress(n)
 
-    def _flush(self, records: list[Record], b: Any, fr: FileReport, state: _FileState) -> None:
+    def _flush(
+        self, records: list[Record], write: _Write, fr: FileReport, state: _FileState
+    ) -> None:
         if not records:
             return
         quarantine: list[dict[str, Any]] = []
@@ -294,16 +314,16 @@ class Ingestor:
         if txns:
             progress, self.progress = self.progress, None
             try:
-                self._write_chunk(chunk_of_records(txns, fr.path), b, fr, state)
+                self._write_chunk(chunk_of_records(txns, fr.path), write, fr, state)
             finally:
                 self.progress = progress
         if labels:
             lab = self._label_rows(labels, state.ref_to_id, quarantine, fr)
             if len(lab):
-                b.write(schema.LABELS, lab)
+                write(schema.LABELS, lab)
         if quarantine:
             fr.quarantined += len(quarantine)
-            b.write(schema.QUARANTINE, _quarantine_table(quarantine))
+            write(schema.QUARANTINE, _quarantine_table(quarantine))
         if self.progress:
             self.progress(len(records))
 

@@ -16,6 +16,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,36 @@ def normalise_name(name: str) -> str:
 
 def normalise_document(doc: str) -> str:
     return re.sub(r"[\s\-./]", "", doc).upper()
+
+
+@lru_cache(maxsize=1 << 16, typed=True)
+def party_keys(
+    person: bool,
+    name: str,
+    id_document: str | None,
+    birth_date: Any,
+    country: str | None,
+    account_ref: str,
+) -> list[tuple[str, str]]:
+    """The match keys of a party, strongest first, as (rule, key).
+
+    A function of the reported values only (cached: a reporter names the same customer in
+    transaction after transaction, and normalising a name is the costly part). Callers must
+    not change the list."""
+    norm = normalise_name(name)
+    keys: list[tuple[str, str]] = []
+    if person:
+        if id_document:
+            keys.append(("id_document", normalise_document(id_document)))
+        if birth_date and norm:
+            keys.append(("name+birth_date", f"{norm}|{birth_date}"))
+    else:
+        if id_document:
+            keys.append(("registration", normalise_document(id_document)))
+        if norm and country:
+            keys.append(("name+country", f"{norm}|{country}"))
+    keys.append(("name+account", f"{norm}|{account_ref}"))
+    return keys
 
 
 def _pid(key: str) -> str:
@@ -122,20 +153,14 @@ class Resolver:
 
     # -- parties ----------------------------------------------------------------------------
     def _keys(self, p: PartyRecord, account_id: str | None) -> list[tuple[str, str]]:
-        name = normalise_name(p.name or "")
-        keys: list[tuple[str, str]] = []
-        if p.party_type == "person":
-            if p.id_document:
-                keys.append(("id_document", normalise_document(p.id_document)))
-            if p.birth_date and name:
-                keys.append(("name+birth_date", f"{name}|{p.birth_date}"))
-        else:
-            if p.id_document:
-                keys.append(("registration", normalise_document(p.id_document)))
-            if name and p.country:
-                keys.append(("name+country", f"{name}|{p.country}"))
-        keys.append(("name+account", f"{name}|{account_id or p.key_hint or ''}"))
-        return keys
+        return party_keys(
+            p.party_type == "person",
+            p.name or "",
+            p.id_document,
+            p.birth_date,
+            p.country,
+            account_id or p.key_hint or "",
+        )
 
     def party(self, p: PartyRecord, account_id: str | None, source: str, locator: str) -> str:
         """The party id for a reported party, creating it if new; records why it matched."""

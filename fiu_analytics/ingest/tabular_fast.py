@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from fiu_analytics.errors import InputFormatError
+from fiu_analytics.ingest.columnar import _rows
 from fiu_analytics.ingest.detect import open_binary
 from fiu_analytics.ingest.pacs008 import party_type_from_name
 from fiu_analytics.ingest.records import (
@@ -62,6 +63,8 @@ _MAX_BLOCK = 256 << 20  # a quote never closed: cut anyway rather than hold the 
 _SIDES_MAX = 1 << 18
 _MISSING: Any = object()
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+_SEPARATORS = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+_HEADER_PREFIX = 64 << 10
 _SIDE_FIELDS = ("institution", "account", "iban", "account_id", "name", "party_type", "party_id")
 _TEXT = TXN_TEXT_FIELDS
 
@@ -182,8 +185,9 @@ def _read(src: str, fh: Any, m: CsvMapping) -> Iterator[Any]:
         if fast is None:
             fast = _Fast(src, m, _plan(m, header, src), header)
         if block:
-            yield from fast.block(block, line)
-            line += _line_ends(block)
+            ends = _line_ends(block)
+            yield from fast.block(block, line, ends)
+            line += ends
     if m.header and header is None:
         raise InputFormatError(src, "empty file; expected a header line", "line 1")
     if fast is None:  # a headerless empty file: nothing to read
@@ -192,6 +196,20 @@ def _read(src: str, fh: Any, m: CsvMapping) -> Iterator[Any]:
 
 def _header(block: bytes, m: CsvMapping, src: str) -> tuple[list[str] | None, int, int]:
     """The header cells, the bytes they take (blank lines before included) and their lines."""
+    # a prefix is enough unless the header is very long or follows many blank lines
+    size = _HEADER_PREFIX
+    while size < len(block):
+        try:
+            got = _header_in(block[:size], m, src)
+        except InputFormatError:  # perhaps only because the prefix cuts the header short
+            got = (None, size, 0)
+        if got[0] is not None and got[1] < size:
+            return got
+        size *= 4
+    return _header_in(block, m, src)
+
+
+def _header_in(block: bytes, m: CsvMapping, src: str) -> tuple[list[str] | None, int, int]:
     text = _decode(block, m)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=m.delimiter, quotechar=m.quotechar)
     try:
@@ -232,21 +250,24 @@ class _Fast:
         self.sides: dict[tuple[str, str], AccountRecord | None] = {}
 
     # -- blocks ---------------------------------------------------------------------------
-    def block(self, data: bytes, line: int) -> Iterator[Any]:
-        table = self._arrow(data)
+    def block(self, data: bytes, line: int, ends: int) -> Iterator[Any]:
+        """The chunk and records of ``data``, whose first row is on ``line`` and which holds
+        ``ends`` line ends."""
+        table = self._arrow(data, ends)
         if table is None:
             yield from self._slow_block(data, line)
             return
         yield from self._convert(table, line)
 
-    def _arrow(self, data: bytes) -> pa.Table | None:
+    def _arrow(self, data: bytes, ends: int) -> pa.Table | None:
         """The block as string columns, or None if it is not plain (see module docstring)."""
         if not _utf8(self.m):
             try:
                 data = data.decode(self.m.encoding).encode("utf-8")
             except (UnicodeDecodeError, UnicodeEncodeError):
                 return None
-        if any(c in data for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f")):
+            ends = _line_ends(data)
+        if any(c in data for c in _SEPARATORS):
             return None  # whitespace to Python's strip, not to Arrow's: the record reader
         width = self.width or self.plan.width
         names = [f"c{i}" for i in range(self.width)] if self.width else None
@@ -277,7 +298,7 @@ class _Fast:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
             return None
-        ends = _line_ends(data) + (0 if data.endswith((b"\n", b"\r")) else 1)
+        ends += 0 if data.endswith((b"\n", b"\r")) else 1
         if table.num_rows != ends or table.num_columns < width:
             return None
         if any(not pa.types.is_string(t) for t in table.schema.types):
@@ -338,14 +359,13 @@ class _Fast:
         labels = self._labels(values, checked, lines) if self.labelled else None
 
         keep = np.flatnonzero(~slow)
-        take = pa.array(keep)
         src_codes, src_accounts = sides["src"]
         dst_codes, dst_accounts = sides["dst"]
         text = {}
         for f in _TEXT:
             arr = checked.get(f, values.get(f))
             if arr is not None:
-                text[f] = arr.take(take)
+                text[f] = _rows(arr, keep)
         loc = pc.binary_join_element_wise("line ", pc.cast(pa.array(lines[keep]), pa.string()), "")
         offset = len(src_accounts)
         dst_kept = dst_codes[keep]
@@ -354,8 +374,8 @@ class _Fast:
             locator=loc,
             timestamp=ts[keep],
             amount=amount[keep],
-            currency=currency.take(take),
-            channel=channel.take(take),
+            currency=_rows(currency, keep),
+            channel=_rows(channel, keep),
             src=src_codes[keep],
             dst=np.where(dst_kept < 0, -1, dst_kept + offset),
             accounts=src_accounts + dst_accounts,

@@ -786,3 +786,25 @@ def test_memory_stays_flat_on_a_large_report(tmp_path: Path) -> None:
     if rss_before is not None:
         grown = (rss_peak - rss_before) / 2**20
         assert grown < 100, f"resident set grew by {grown:.0f} MB"
+
+
+def test_shared_sides_are_one_object_and_store_the_same_rows(tmp_path: Path) -> None:
+    from fiu_analytics import schema
+    from fiu_analytics.ingest.pipeline import FileReport, Ingestor
+    from fiu_analytics.store import Store
+
+    path = _write(tmp_path, _report(TXN_ENTITY_ACCOUNT * 3))
+    shared = list(parse_goaml(path, share_sides=True))
+    assert shared[0].src is shared[1].src is shared[2].src  # read once, one object
+    assert shared[0].src == next(iter(parse_goaml(path))).src
+
+    def stored(share: bool) -> dict[str, object]:
+        store = Store(tmp_path / f"s{share}")
+        fr = FileReport(str(path), "goaml")
+        Ingestor(store)._ingest_file(path, lambda p: parse_goaml(p, share_sides=share), fr)
+        tables = {}
+        for t in (schema.TRANSACTIONS, schema.TXN_REPORTS, schema.ACCOUNTS, schema.PARTIES):
+            tables[t.name] = store.read(t).drop(columns=["batch_id"]).to_dict("list")
+        return {"counts": (fr.read, fr.stored, fr.duplicates), **tables}
+
+    assert stored(True) == stored(False)

@@ -181,3 +181,43 @@ def test_implausible_years_are_quarantined_the_same_way(tmp_path: Path) -> None:
     assert set(q["field"]) == {"timestamp"}
     assert q["reason"].str.contains("outside 1900-2099").all()
     assert sorted(q["value"].str[:4]) == ["1850", "9999"]
+
+
+def test_header_found_beyond_the_first_bytes(tmp_path: Path) -> None:
+    # the header is read from a prefix of the first block; a header that does not fit in it
+    # (after many blank lines, with a quoted line break near the cut, or very long) still
+    # reads the same as with the record reader
+    rows = "\n".join(
+        f"T{i},2025-01-0{1 + i % 9}T10:00:00Z,{i}.5,USD,wire,B/{i},B/{i + 1},BNK1"
+        for i in range(50)
+    )
+    pad = tabular_fast._HEADER_PREFIX
+    cases = {
+        "blank_lines": "\n" * (pad + 10)
+        + "txn_id,timestamp,amount,currency,channel,src,dst,reporter\n",
+        "quoted_break": "\n" * (pad - 50)  # the cut falls inside the quoted name
+        + 'txn_id,timestamp,amount,currency,channel,src,"d\ns\nt",reporter\n',
+        "long": "txn_id,timestamp,amount,currency,channel,src,dst," + '"' + "r" * (2 * pad) + '"\n',
+    }
+    for name, header in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(header + rows + "\n", encoding="utf-8")
+        cols = header.strip("\n").split(",")
+        mapping = CsvMapping.from_dict(
+            {
+                "name": "t",
+                "timestamp_format": "ISO8601",
+                "fields": {
+                    "txn_ref": "txn_id",
+                    "timestamp": "timestamp",
+                    "amount": "amount",
+                    "currency": "currency",
+                    "channel": "channel",
+                    "src_account_id": "src",
+                    "dst_account_id": cols[6].strip('"'),
+                    "reporter_id": cols[7].strip('"'),
+                },
+            }
+        )
+        counts = assert_same_as_record_reader(tmp_path / name, path, mapping)
+        assert counts[:2] == (50, 50), name
