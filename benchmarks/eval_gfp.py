@@ -95,6 +95,12 @@ def _log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def _ours_key() -> str:
+    """Our features' cache key: parameters and column names (a new column invalidates it)."""
+    ef = EdgeFeatures()
+    return _key(ef.get_params(), list(ef.get_feature_names_out()))
+
+
 def _key(*parts: object) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
@@ -136,7 +142,33 @@ def ours_features(tx: pd.DataFrame, tag: str) -> tuple[pd.DataFrame, float]:
         out = ef.fit_transform(tx)
         return out, time.perf_counter() - t
 
-    return _cached(f"ours-{tag}-{_key(EdgeFeatures().get_params())}", compute)
+    return _cached(f"ours-{tag}-{_ours_key()}", compute)
+
+
+def ours_same_day_features(tx: pd.DataFrame, ours: pd.DataFrame, tag: str) -> pd.DataFrame:
+    """Diagnostic only: ours with GFP's information, i.e. the per-endpoint window columns
+    (counts, sums, distinct counterparties, pass-through, amount statistics, dwell, ratios)
+    computed as of the end of each row's day, so that they see the rest of the day as GFP's
+    per-day batch does; patterns and the row's own columns stay causal. Never a feature set
+    to deploy: it looks ahead up to a day."""
+
+    def compute():
+        day_end = tx["timestamp"].dt.floor("D") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        s = time.perf_counter()
+        late = EdgeFeatures(n_jobs=2, patterns=False).fit_transform(tx.assign(timestamp=day_end))
+        return late, time.perf_counter() - s
+
+    late, _ = _cached(f"ours-sameday-{tag}-{_ours_key()}", compute)
+    keep_causal = ("_country_risk", "_designated", "_age_days")
+    cols = [
+        c
+        for c in late.columns
+        if (c.startswith(("src_", "dst_", "amount_to_")) and not c.endswith(keep_causal))
+        or c == "gather_scatter"
+    ]
+    out = ours.copy()
+    out[cols] = late[cols].to_numpy()
+    return out
 
 
 def gfp_features(tx: pd.DataFrame, tag: str) -> tuple[pd.DataFrame, float]:
@@ -212,6 +244,9 @@ class World:
             vs = [c for c in self.gfp.columns if c.endswith(VERTEX_STATS)]
             sets["GFP patterns + raw (no vertex stats)"] = sets["GFP + raw"].drop(columns=vs)
             sets["ours + GFP vertex stats"] = pd.concat([ours, self.gfp[vs]], axis=1)
+            # the same information as GFP's per-day batches: does the gap come from it?
+            same_day = ours_same_day_features(self.tx, self.ours, self.tag).loc[self.rows]
+            sets["ours, same-day look-ahead (diagnostic)"] = same_day
         return sets
 
     def edge_labels(self) -> np.ndarray:
@@ -367,8 +402,14 @@ def main() -> int:
     ap.add_argument(
         "--ablation",
         action="store_true",
-        help="also GFP without vertex statistics "
-        "and ours with GFP's vertex statistics (edge level)",
+        help="also GFP without vertex statistics, ours with GFP's vertex statistics, and ours "
+        "with GFP's same-day look-ahead (edge level)",
+    )
+    ap.add_argument(
+        "--reuse-account-level",
+        action="store_true",
+        help="take the account-level table from the previous run (when only edge features "
+        "changed); the doc says so",
     )
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
@@ -385,7 +426,12 @@ def main() -> int:
     test = [worlds[s] for s in a.test_seeds]
     edge_res, edge_info = edge_level(train, test, a.max_train_edges, a.edge_budget)
     print("edge level\n", _mean(edge_res).round(3), file=sys.stderr)
-    acc_res, acc_info = account_level(train, test, a.budget)
+    if a.reuse_account_level:  # account features unchanged: the previous run's table
+        last = json.loads((CACHE / "last-run.json").read_text())
+        acc_res, acc_info = pd.DataFrame(last["account"]), last["account_info"]
+        _log("account level: reused from the previous run")
+    else:
+        acc_res, acc_info = account_level(train, test, a.budget)
     print("account level\n", _mean(acc_res).round(3), file=sys.stderr)
     aml = None
     if a.amlworld:
@@ -468,6 +514,7 @@ def _doc(a, total, feat_s, ext, edge_res, edge_info, acc_res, acc_info, aml):
         f"--max-train-edges {a.max_train_edges} --edge-budget {a.edge_budget} "
         f"--budget {a.budget}{' --amlworld' if a.amlworld else ''}"
         f"{' --ablation' if a.ablation else ''}"
+        f"{' --reuse-account-level' if a.reuse_account_level else ''}"
     )
     fit, afit = (
         pd.DataFrame({"features": i["n_features"], "fit + 3-fold OOF s": i["fit_s"]})
@@ -512,6 +559,11 @@ def _doc(a, total, feat_s, ext, edge_res, edge_info, acc_res, acc_info, aml):
         "",
         "## Account level",
         "",
+        *(
+            ["(Reused from the previous run of this command: only edge features changed.)", ""]
+            if a.reuse_account_level
+            else []
+        ),
         f"Train: seeds {a.train_seeds}, {acc_info['train_rows']:,} accounts, "
         f"{acc_info['train_pos']:,} suspicious (core accounts of scenarios, as in "
         "eval_models.py); features as of each world's last transaction. Means over the test "

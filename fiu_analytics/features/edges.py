@@ -23,7 +23,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fiu_analytics import schema
 from fiu_analytics.features import _patterns
-from fiu_analytics.features._extremes import window_extremes
 from fiu_analytics.features._common import (
     DAY,
     HOUR,
@@ -34,6 +33,7 @@ from fiu_analytics.features._common import (
     parse_windows,
     window_label,
 )
+from fiu_analytics.features._extremes import window_extremes
 from fiu_analytics.features._ledger import (
     ARRAY_COLUMNS,
     Batch,
@@ -359,6 +359,20 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
             last_t = last_key - qs[has].astype(np.int64) * span + t0
             since[has] = (qt[has] - last_t) / HOUR
         out[:, col["src_hours_since_in"]] = np.minimum(since, horizon / HOUR)
+        # this payment against the payer's latest incoming transfer (a mule forwards about
+        # what it just received); 0 when the payer has received nothing in the horizon
+        last_in = np.zeros(nq)
+        if has.any():
+            amt_in = moments["in"].amount
+            end = hi[has]
+            start = np.searchsorted(e_in.key, e_in.key[end - 1], "left")
+            last = amt_in[end - 1]
+            for i in np.flatnonzero(end - start > 1):  # ties: the largest, whatever the order
+                last[i] = amt_in[start[i] : end[i]].max()
+            last_in[has] = last
+        out[:, col["amount_to_src_last_in"]] = np.divide(
+            x.amount, last_in, out=np.zeros(nq), where=last_in > 0
+        )
 
         # this payment against the payer's mean outgoing transfer in the longest window
         lab = window_label(p["windows"][-1])
@@ -532,9 +546,7 @@ def _amount_stats(
         std = np.sqrt(np.where(spread, var, 1.0))
         qkey = group_keys(q, tq, e.t0, e.span)
         mx, mn = window_extremes(e.key, m.amount, qkey, np.int64(window))
-        res[f"{end_name}_{side}_amount_mean_{lab}"] = np.where(
-            has, (e.cw[hi] - e.cw[lo]) / nn, 0.0
-        )
+        res[f"{end_name}_{side}_amount_mean_{lab}"] = np.where(has, (e.cw[hi] - e.cw[lo]) / nn, 0.0)
         res[f"{end_name}_{side}_amount_min_{lab}"] = mn
         res[f"{end_name}_{side}_amount_max_{lab}"] = mx
         res[f"{end_name}_{side}_log_amount_std_{lab}"] = np.where(spread, std, 0.0)
@@ -565,7 +577,8 @@ def edge_feature_names(p: dict | None = None) -> list[str]:
                 ]
             names.append(f"{end_name}_pass_through_{lab}")
         names += _amount_stat_names(end_name, window_label(p["amount_window"]))
-    names += ["src_hours_since_in", "amount_to_src_mean_out", "amount_to_dst_mean_in"]
+    names += ["src_hours_since_in", "amount_to_src_last_in", "amount_to_src_mean_out"]
+    names += ["amount_to_dst_mean_in"]
     names += ["gather_scatter"]
     names += [f"cycles_{k}" for k in range(2, p["max_len"] + 1)]
     names += ["cycles_total", "scatter_gather_max", "scatter_gather_sources", "pattern_capped"]

@@ -186,6 +186,9 @@ def test_amount_statistics_of_both_endpoints_in_the_window() -> None:
     assert f["src_in_amount_max_21d"].iloc[3] == 400
     assert f["src_out_amount_mean_21d"].iloc[3] == 650
     assert f["amount_to_dst_mean_in"].iloc[2] == pytest.approx(400 / (700 / 3))
+    # 9 forwards 650 after receiving 400 last; the first payers received nothing
+    assert f["amount_to_src_last_in"].iloc[3] == pytest.approx(650 / 400)
+    assert f["amount_to_src_last_in"].iloc[0] == 0
     # the last row is 25 days later: the earlier receipts left the window
     assert f["dst_in_log_amount_std_21d"].iloc[4] == 0
 
@@ -198,7 +201,9 @@ def test_amount_statistics_match_a_direct_computation() -> None:
     amounts[:50] = 500.0  # a run of equal amounts: spread exactly 0
     rows = [
         (int(a), int(b), h, m)
-        for a, b, h, m in zip(rng.integers(0, 15, n), rng.integers(0, 15, n), hours, amounts)
+        for a, b, h, m in zip(
+            rng.integers(0, 15, n), rng.integers(0, 15, n), hours, amounts, strict=True
+        )
     ]
     tx = ledger(rows)
     f = small(amount_window="7D").fit_transform(tx)
