@@ -12,10 +12,12 @@
   recently, sharing a device or address with the person who controls them or paid in by that
   person as conductor) whose outflows reach TF endpoints; the subject is the controller, and
   the endpoints reached.
-* NX-01: ransom or "purchase" payments: a family cluster (shared surname, address or phone) pays
-  one relative within 14 days, who then sends >= 3,000 by MSB or hawala to an unrelated
-  intermediary in or next to a conflict-adjacent jurisdiction; the subject is the intermediary
-  (families are victims, never subjects). An intermediary paid by several families scores more.
+* NX-01: ransom or "purchase" payments: a family cluster (a shared surname and a shared address
+  or phone) pays one relative within 14 days, in one pooling episode that holds most of the
+  money the relatives ever paid him, and he then sends >= 3,000 by MSB or hawala to an
+  unrelated intermediary in or next to a conflict-adjacent jurisdiction; the subject is the
+  intermediary (families are victims, never subjects). An intermediary paid by several
+  families scores more.
 
 Endpoint sets and HT profiles are built from the other indicators of the registry (by id), so
 each nexus rule reuses exactly the logic that analysts see alone.
@@ -500,11 +502,71 @@ def victim_mules(
 _SURNAME = re.compile(r"(\S+)\s*$")
 
 
+def relatives(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Whether the owners of two accounts are relatives: rows of (surname, address, phone) of
+    each side; the same surname and the same address (household) or phone (family contact).
+    A common surname alone is no kinship: in a diaspora community many unrelated people share
+    it, and a friend's small payment would otherwise join the family."""
+    same = (src == dst) & pd.notna(src)
+    return same[:, 0] & (same[:, 1] | same[:, 2])
+
+
+def pooling_episodes(
+    fam: pd.DataFrame, min_payers: int, window_days: int, min_share: float
+) -> pd.DataFrame:
+    """Per receiver of payments from relatives (``fam``: txn_id, src_account_key,
+    dst_account_key, timestamp, amount_base): its pooling episode, the window of
+    ``window_days`` days in which the most distinct relatives paid it (the most money among
+    equals). Kept when >= ``min_payers`` relatives paid within it and it holds >= ``min_share``
+    of all the money the receiver had from relatives in the period: a family pooling for a
+    ransom is one episode, even if a relative also sent a small sum some other week; a
+    household sharing rent every month is none. Columns n (relatives), first, last, ids.
+    """
+    win = np.timedelta64(window_days, "D")
+    rows = []
+    for dst, g in fam.sort_values("timestamp").groupby("dst_account_key", sort=False):
+        if g["src_account_key"].nunique() < min_payers:
+            continue
+        ts = g["timestamp"].dt.tz_convert(None).to_numpy()
+        src = g["src_account_key"].to_numpy()
+        amt = g["amount_base"].to_numpy(dtype=float)
+        starts = np.searchsorted(ts, ts - win, side="left")
+        best = None
+        for end, start in enumerate(starts):
+            n = len(set(src[start : end + 1].tolist()))
+            value = float(amt[start : end + 1].sum())
+            if best is None or (n, value) > (best[0], best[1]):
+                best = (n, value, int(start), end)
+        n, value, start, end = best
+        if n < min_payers or value < min_share * float(amt.sum()):
+            continue
+        rows.append(
+            {
+                "dst_account_key": dst,
+                "n": n,
+                "first": pd.Timestamp(ts[start], tz="UTC"),
+                "last": pd.Timestamp(ts[end], tz="UTC"),
+                "ids": list(g["txn_id"].to_numpy()[start : end + 1]),
+            }
+        )
+    cols = ["n", "first", "last", "ids"]
+    if not rows:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="dst_account_key"))
+    return pd.DataFrame(rows).set_index("dst_account_key")[cols]
+
+
 @indicator(
     "NX-01",
     "Ransom or purchase payments for captives via intermediaries",
     min_family=Param(3, int, min=2, max=50, help="family members paying in"),
     family_window_days=Param(14, int, min=1, max=90),
+    min_pooled_share=Param(
+        0.6,
+        float,
+        min=0.0,
+        max=1.0,
+        help="share of all the money from relatives that arrives in the pooling window",
+    ),
     onward_days=Param(30, int, min=1, max=120),
     min_amount=Param(3000.0, float, min=0, help="least onward MSB/hawala payment"),
     channels=Param("msb_remittance,hawala,wire", str),
@@ -514,13 +576,15 @@ def ransom_intermediary(
     data: DetectionInput,
     min_family: int,
     family_window_days: int,
+    min_pooled_share: float,
     onward_days: int,
     min_amount: float,
     channels: str,
     geography_tag: str,
 ) -> pd.DataFrame:
     """Intermediaries receiving large MSB/hawala payments from people who had just been paid
-    by a family cluster (payers sharing surname, address or phone with the receiver)."""
+    by a family cluster (:func:`relatives` of the receiver) within
+    one pooling window (:func:`pooling_episodes`); the onward payment follows the window."""
     tx = data.transactions
     acc = data.accounts[["account_key", "owner_party_id", "country"]]
     par = data.parties[["party_id", "name", "address", "phone"]].copy()
@@ -528,23 +592,13 @@ def ransom_intermediary(
     owners = acc.merge(par, left_on="owner_party_id", right_on="party_id", how="left")
     info = owners.set_index("account_key")[["surname", "address", "phone"]]
     e = tx[(tx["src_account_key"] != tx["dst_account_key"])]
-    pay = e[["txn_id", "src_account_key", "dst_account_key", "timestamp"]]
+    pay = e[["txn_id", "src_account_key", "dst_account_key", "timestamp", "amount_base"]]
     s = info.reindex(pay["src_account_key"].to_numpy()).to_numpy()
     d = info.reindex(pay["dst_account_key"].to_numpy()).to_numpy()
-    kin = ((s == d) & pd.notna(s)).any(axis=1)
-    fam = pay[kin]
+    fam = pay[relatives(s, d)]
     if fam.empty:
         return empty_result()
-    fam_n = fam.groupby("dst_account_key").agg(
-        n=("src_account_key", "nunique"),
-        first=("timestamp", "min"),
-        last=("timestamp", "max"),
-        ids=("txn_id", list),
-    )
-    fam_n = fam_n[
-        (fam_n["n"] >= min_family - 1)
-        & (fam_n["last"] - fam_n["first"] <= pd.Timedelta(days=family_window_days))
-    ]
+    fam_n = pooling_episodes(fam, min_family - 1, family_window_days, min_pooled_share)
     if fam_n.empty:
         return empty_result()
     chans = [c.strip() for c in channels.split(",")]
