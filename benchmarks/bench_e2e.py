@@ -32,6 +32,15 @@ section is kept).
     python benchmarks/bench_e2e.py --presets 10m --runs 1 --reuse --time-limit 1800
 
 Worlds are kept under ``--workdir`` (default /tmp/fiu-e2e) only with ``--keep``.
+
+``--check-rules-against DIR`` runs no benchmark: it checks that a change to the rules left
+their output alone. ``detect`` runs on each preset's world (generated if missing, kept) once
+with the code of the checkout ``DIR`` (e.g. ``git worktree add /tmp/rules-old HEAD``) and once
+with this checkout's, each in a fresh process, and the alerts (every column: subject,
+typology, score, indicators, evidence, path) and every indicator's result frame must be equal,
+exactly:
+
+    python benchmarks/bench_e2e.py --presets 1m --keep --reuse --check-rules-against /tmp/rules-old
 """
 
 from __future__ import annotations
@@ -113,11 +122,15 @@ def stage(out: dict, name: str, sampler: RssSampler):
     sampler.reset()
     sampler.stage = name
     t = time.perf_counter()
+    cpu = time.process_time()
     sampler.t0 = t
     yield
     dt = time.perf_counter() - t
     peak = max(sampler.peak, sampler.rss())
-    out[name] = {"seconds": dt, "peak_rss_mb": peak / 2**20}
+    # CPU seconds of the process (all its threads): on a shared machine the wall time grows
+    # with the other sessions' load, the CPU time much less
+    cpu = time.process_time() - cpu
+    out[name] = {"seconds": dt, "peak_rss_mb": peak / 2**20, "cpu_seconds": cpu}
     if os.environ.get("BENCH_E2E_PARTIAL"):  # what a run killed at the time limit reached
         Path(os.environ["BENCH_E2E_PARTIAL"]).write_text(json.dumps(out))
     print(f"  {name}: {dt:.2f} s, peak RSS {peak / 2**20:,.0f} MB", file=sys.stderr)
@@ -165,6 +178,74 @@ def run_cmd(cmd: list[str], timeout: float | None = None) -> tuple[dict | None, 
         if line.startswith("{"):
             return json.loads(line), rss, tail
     return {}, rss, tail
+
+
+# the same program for both checkouts: it imports ``fiu_analytics`` from its working directory
+DETECT_PROGRAM = """
+import json, pickle, sys, time
+from pathlib import Path
+import fiu_analytics
+from fiu_analytics.detection import load_catalog
+from fiu_analytics.detection.engine import detect_from_results, run_indicators
+from fiu_analytics.detection.inputs import load_detection_input
+from fiu_analytics.store import Store
+root, world, out = Path.cwd(), Path(sys.argv[1]), Path(sys.argv[2])
+assert Path(fiu_analytics.__file__).resolve().is_relative_to(root.resolve()), fiu_analytics.__file__
+catalog = [t for t in load_catalog(root / "typologies") if t.id != "TY-ML-ACCOUNT"]
+data = load_detection_input(Store(world / "store"))
+t, c = time.perf_counter(), time.process_time()
+results = run_indicators(data, catalog)
+alerts = detect_from_results(data, catalog, results)
+took = {"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c}
+out.write_bytes(pickle.dumps({"alerts": alerts, "results": results}))
+print(json.dumps({**took, "alerts": len(alerts), "code": str(root)}))
+"""
+
+
+def check_rules(world: Path, other: Path) -> dict:
+    """Alerts and indicator results of ``other``'s code and of this checkout's on ``world``."""
+    import pickle
+    import tempfile
+
+    import pandas as pd
+
+    runs, data = {}, {}
+    for name, root in (("other", other), ("this", REPO)):
+        out = world / f"rules-{name}.pkl"
+        cmd = [sys.executable, "-c", DETECT_PROGRAM, str(world), str(out)]
+        with tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, stderr=err, text=True)
+            if proc.returncode != 0:
+                err.seek(0)
+                raise SystemExit(f"detect with {root} failed:\n{err.read()[-2000:]}")
+        runs[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+        data[name] = pickle.loads(out.read_bytes())
+        out.unlink()
+    diffs = []
+    ra, rb = data["other"]["results"], data["this"]["results"]
+    if set(ra) != set(rb):
+        diffs.append(f"indicator runs differ: {sorted(map(str, set(ra) ^ set(rb)))}")
+    for key in sorted(set(ra) & set(rb), key=str):
+        try:
+            pd.testing.assert_frame_equal(
+                ra[key].reset_index(drop=True), rb[key].reset_index(drop=True), check_exact=True
+            )
+        except AssertionError as e:
+            diffs.append(f"{key[0]} {dict(key[1])}: {str(e)[:300]}")
+    try:
+        pd.testing.assert_frame_equal(
+            data["other"]["alerts"], data["this"]["alerts"], check_exact=True
+        )
+    except AssertionError as e:
+        diffs.append(f"alerts: {str(e)[:600]}")
+    return {
+        "identical": not diffs,
+        "differences": diffs,
+        "alerts": runs["this"]["alerts"],
+        "indicator_runs": len(rb),
+        "other": runs["other"],
+        "this": runs["this"],
+    }
 
 
 # --------------------------------------------------------------------------- child stages
@@ -239,6 +320,7 @@ def child_pipeline(
     st["store_to_alerts"] = {
         "seconds": sum(st[s]["seconds"] for s in TOTAL_STAGES),
         "peak_rss_mb": max(st[s]["peak_rss_mb"] for s in TOTAL_STAGES),
+        "cpu_seconds": sum(st[s]["cpu_seconds"] for s in TOTAL_STAGES),
     }
     per_typ = alerts.groupby("typology_id").size().to_dict() if len(alerts) else {}
     return {
@@ -472,6 +554,9 @@ def median_stages(runs: list[dict]) -> dict[str, dict[str, Any]]:
             "peak_rss_mb": statistics.median(x["peak_rss_mb"] for x in v),
             "runs_s": [round(x["seconds"], 2) for x in v],
         }
+        if all("cpu_seconds" in x for x in v):
+            out[n]["cpu_seconds"] = statistics.median(x["cpu_seconds"] for x in v)
+            out[n]["runs_cpu_s"] = [round(x["cpu_seconds"], 2) for x in v]
         if v[0].get("extrapolated"):
             out[n]["extrapolated"] = True
             out[n]["measured_alerts"] = v[0]["measured_alerts"]
@@ -718,7 +803,10 @@ def compare(new: dict, old: dict | None) -> list[str]:
         r = v["seconds"] / old_rows[name]["seconds"]
         m = v["peak_rss_mb"] / max(old_rows[name]["peak_rss_mb"], 1)
         flag = "  REGRESSION" if r > REGRESSION or m > REGRESSION else ""
-        lines.append(f"  {name:16s} time {r:5.2f}x  peak RSS {m:5.2f}x{flag}")
+        cpu = ""
+        if v.get("cpu_seconds") and old_rows[name].get("cpu_seconds"):
+            cpu = f"  cpu {v['cpu_seconds'] / old_rows[name]['cpu_seconds']:5.2f}x"
+        lines.append(f"  {name:16s} time {r:5.2f}x{cpu}  peak RSS {m:5.2f}x{flag}")
     return lines
 
 
@@ -996,6 +1084,12 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/fiu-e2e"))
     ap.add_argument("--no-write", action="store_true", help="print; no JSON, no doc")
     ap.add_argument("--doc-only", action="store_true", help="rewrite the doc from results/")
+    ap.add_argument(
+        "--check-rules-against",
+        type=Path,
+        metavar="DIR",
+        help="no benchmark: check that this checkout's rules give the alerts of checkout DIR",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--world", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--preset", help=argparse.SUPPRESS)
@@ -1019,6 +1113,21 @@ def main() -> int:
     if a.doc_only:
         write_doc()
         return 0
+    if a.check_rules_against:
+        same = True
+        for preset in a.presets:
+            world = a.workdir / preset
+            if not (world / "store" / "manifest.json").exists():
+                world.mkdir(parents=True, exist_ok=True)
+                args = ["--world", str(world), "--preset", preset, "--seed", str(a.seed)]
+                gen, _, err = run_child(["--child", "generate", *args])
+                if gen is None:
+                    raise SystemExit(f"generate {preset} failed:\n{err}")
+                (world / "generate.json").write_text(json.dumps(gen))
+            r = check_rules(world, a.check_rules_against.resolve())
+            print(json.dumps({"preset": preset, **r}, indent=1))
+            same &= r["identical"]
+        return 0 if same else 1
     RESULTS.mkdir(parents=True, exist_ok=True)
     if a.rss_cap_gb:
         os.environ["BENCH_E2E_RSS_CAP_MB"] = str(a.rss_cap_gb * 1024)

@@ -100,15 +100,26 @@ def detect_from_results(
         if hit.empty:
             continue
         fired = allr[allr["account_key"].isin(hit["account_key"]) & (allr["score"] > 0)]
-        by_acct = {k: g for k, g in fired.groupby("account_key")}
+        # each subject's fired rows, in their order in ``fired`` (one stable sort, no groupby
+        # of frames per subject)
+        order = np.argsort(fired["account_key"].to_numpy(), kind="stable")
+        keys, starts = np.unique(fired["account_key"].to_numpy()[order], return_index=True)
+        ends = [*starts[1:].tolist(), len(order)]
+        bounds = dict(zip(keys.tolist(), zip(starts.tolist(), ends, strict=True), strict=True))
+        ind = fired["indicator"].to_numpy()[order].tolist()
+        val = fired["value"].to_numpy()[order].tolist()
+        why = fired["reason"].to_numpy()[order].tolist()
+        evs = fired["evidence_txn_ids"].to_numpy()[order].tolist()
+        has_path = "path" in fired
+        pth = fired["path"].to_numpy()[order].tolist() if has_path else []
         for acct, sc in zip(hit["account_key"], hit["score"], strict=True):
-            g = by_acct[acct]
+            lo, hi = bounds[acct]
             inds = "; ".join(
                 f"{i}={v:g} ({r})"
-                for i, v, r in zip(g["indicator"], g["value"], g["reason"], strict=True)
+                for i, v, r in zip(ind[lo:hi], val[lo:hi], why[lo:hi], strict=True)
             )
-            evidence = list(dict.fromkeys(x for ev in g["evidence_txn_ids"] for x in ev))
-            paths = [p for p in g["path"] if isinstance(p, str) and p] if "path" in g else []
+            evidence = list(dict.fromkeys(x for ev in evs[lo:hi] for x in ev))
+            paths = [p for p in pth[lo:hi] if isinstance(p, str) and p] if has_path else []
             rows.append(
                 {
                     "alert_id": alert_id(t.id, int(acct), case_period(data.period_end)),

@@ -197,8 +197,12 @@ def _confined_peak(
     win = win[(win["max"] <= win["end"]) & (win["min"] > win["end"] - window_days)]
     sel = pd.DataFrame({"x": e[subj].to_numpy(), "y": e[other].to_numpy(), "row": e["row"]})
     sel = sel.merge(win[["x", "y"]], on=["x", "y"])
-    rows = sel.groupby("x")["row"].apply(list)
-    best["rows"] = [rows.get(a, []) for a in best["account_key"]]
+    # rows per subject in their order in ``sel`` (a stable sort and one split, not an apply)
+    order = np.argsort(sel["x"].to_numpy(), kind="stable")
+    xs, rr = sel["x"].to_numpy()[order], sel["row"].to_numpy()[order]
+    keys, starts = np.unique(xs, return_index=True)
+    rows = dict(zip(keys.tolist(), (list(r) for r in np.split(rr, starts[1:])), strict=True))
+    best["rows"] = [rows.get(a, []) for a in best["account_key"].tolist()]
     return best
 
 

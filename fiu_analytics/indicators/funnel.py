@@ -16,7 +16,6 @@ import pandas as pd
 from fiu_analytics.indicators._flows import (
     DAY,
     HOUR,
-    column,
     money,
     result_frame,
     txn_ids,
@@ -73,19 +72,18 @@ def funnel(
     each deposit the account paid out (transfers, or cash withdrawn in a city other than the
     deposits') at least ``min_outflow_share`` of it on average. Value: the away cities of the
     best window."""
-    tx = data.transactions
-    chan = column(data, "channel")
-    src = tx["src_account_key"].to_numpy().astype(np.int64)
-    dst = tx["dst_account_key"].to_numpy().astype(np.int64)
-    amt = tx["amount_base"].to_numpy(dtype=float)
-    loop = src == dst
+    v = data.arrays
+    src, amt = v.src, v.amount
+    loop = src == v.dst
+    deposit = v.equals("channel", "cash_deposit")
+    withdrawal = v.equals("channel", "cash_withdrawal")
     # string work only on the (few) cash rows
-    cash_rows = np.flatnonzero(loop & np.isin(chan, ("cash_deposit", "cash_withdrawal")))
-    if not (chan[cash_rows] == "cash_deposit").any():
+    cash_rows = np.flatnonzero(loop & (deposit | withdrawal))
+    if not deposit[cash_rows].any():
         return empty_result()
     c_acct = src[cash_rows]
-    c_city = _casefold(column(data, "city")[cash_rows])
-    c_cond = pd.Series(column(data, "conductor_party_id")[cash_rows]).to_numpy()
+    c_city = _casefold(v.values_at("city", cash_rows))
+    c_cond = v.values_at("conductor_party_id", cash_rows, missing=np.nan)
     home = account_home_city(data).set_index("account_key")
     owner = home["owner_party_id"].reindex(c_acct).to_numpy()
     # conductor is the holder (or nobody was named): the holder's own cash, own cities
@@ -95,7 +93,7 @@ def funnel(
     homes = pd.concat(
         [own_cities, pd.DataFrame({"acct": addr.index.to_numpy(), "city": addr.to_numpy()})]
     ).drop_duplicates()
-    is_dep = (chan[cash_rows] == "cash_deposit") & ~own & (amt[cash_rows] >= min_amount)
+    is_dep = deposit[cash_rows] & ~own & (amt[cash_rows] >= min_amount)
     if not is_dep.any():
         return empty_result()
     dep = cash_rows[is_dep]
@@ -114,14 +112,14 @@ def funnel(
     if d.empty:
         return empty_result()
     # outflows after each deposit: transfers out, and cash withdrawn in another city
-    out_m = (~loop & (chan != "card")) | (loop & (chan == "cash_withdrawal"))
+    out_m = (~loop & ~v.equals("channel", "card")) | (loop & withdrawal)
     o_acct, o_t, o_a = src[out_m], data.ts_seconds[out_m], amt[out_m]
     d = d.sort_values(["acct", "t"], ignore_index=True)
     _, out_sum = window_stats(
         d["acct"].to_numpy(), d["t"].to_numpy(), o_acct, o_t, 1, outflow_hours * HOUR, o_a
     )
     # cash withdrawn in one of the deposit cities is not "elsewhere": subtract it
-    wdr = ~is_dep & (chan[cash_rows] == "cash_withdrawal")
+    wdr = ~is_dep & withdrawal[cash_rows]
     wd = pd.DataFrame(
         {
             "acct": c_acct[wdr],

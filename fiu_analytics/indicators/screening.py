@@ -30,7 +30,7 @@ def _evidence(data: DetectionInput, accounts: np.ndarray, max_evidence: int) -> 
     mask = np.isin(src, accounts) | np.isin(dst, accounts)
     if not mask.any():
         return pd.Series(dtype=object)
-    ids = tx["txn_id"].to_numpy()[mask]
+    ids = tx["txn_id"].iloc[np.flatnonzero(mask)].to_numpy()
     order = np.arange(mask.sum())  # transactions are sorted by time
     long = pd.DataFrame(
         {

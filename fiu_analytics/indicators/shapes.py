@@ -668,12 +668,20 @@ def bipartite(
     best = best.drop_duplicates("d").reset_index(drop=True)
     # evidence: the block's transfers in its window
     t_min = int(e["t"].min())
+    e_s, e_d, e_t, e_row = (e[c].to_numpy() for c in ("s", "d", "t", "row"))
+    per_block: dict[str, tuple[list[int], int, float, list[str]]] = {}
     lines = []
     for r in best.itertuples(index=False):
-        S, R = blocks.loc[r.c, "S"], blocks.loc[r.c, "R"]
-        lo = t_min + r.w * step
-        x = e[e["s"].isin(S) & e["d"].isin(R) & (e["t"] >= lo) & (e["t"] < lo + window_days * DAY)]
-        lines.append((list(x["row"]), len(x), (x["t"].max() - x["t"].min()) / DAY if len(x) else 0))
+        if r.c not in per_block:  # every receiver of a block has the same evidence
+            S, R = blocks.loc[r.c, "S"], blocks.loc[r.c, "R"]
+            lo = t_min + r.w * step
+            m = (e_t >= lo) & (e_t < lo + window_days * DAY)
+            m[m] &= np.isin(e_s[m], S) & np.isin(e_d[m], R)
+            xt = e_t[m]
+            rows = list(e_row[m])
+            days = (xt.max() - xt.min()) / DAY if len(xt) else 0
+            per_block[r.c] = (rows, len(xt), days, txn_ids(data, rows))
+        lines.append(per_block[r.c])
     caps = _caps(min_amount, max_pair_txns, max_degree, len(hubs(data, max_degree, min_amount)))
     if skipped_big:
         caps += f", {skipped_big} components over {MAX_BLOCK_NODES} accounts skipped"
@@ -687,7 +695,7 @@ def bipartite(
             f"pairs paying ({ln[1]} transfers within {ln[2]:.1f} days; {caps})"
             for r, ln in zip(best.itertuples(index=False), lines, strict=True)
         ],
-        [txn_ids(data, ln[0]) for ln in lines],
+        [list(ln[3]) for ln in lines],
     )
 
 

@@ -38,15 +38,13 @@ def structuring(
     chans = [c.strip() for c in channels.split(",")]
     amt = tx["amount_base"].to_numpy()
     mask = (
-        tx["channel"].isin(chans).to_numpy()
-        & (amt >= lower_fraction * threshold)
-        & (amt < threshold)
+        data.arrays.isin("channel", chans) & (amt >= lower_fraction * threshold) & (amt < threshold)
     )
     if not mask.any():
         return empty_result()
     acct = tx["dst_account_key"].to_numpy()[mask]
     ts = data.ts_seconds[mask]
-    ids = tx["txn_id"].to_numpy()[mask]
+    ids = tx["txn_id"].iloc[np.flatnonzero(mask)].to_numpy()
     a = amt[mask]
     order = np.lexsort((ts, acct))
     acct, ts, ids, a = acct[order], ts[order], ids[order], a[order]
@@ -109,15 +107,13 @@ def structuring_episode(
     chans = [c.strip() for c in channels.split(",")]
     amt = tx["amount_base"].to_numpy()
     mask = (
-        tx["channel"].isin(chans).to_numpy()
-        & (amt >= lower_fraction * threshold)
-        & (amt < threshold)
+        data.arrays.isin("channel", chans) & (amt >= lower_fraction * threshold) & (amt < threshold)
     )
     if not mask.any():
         return empty_result()
     acct = tx["dst_account_key"].to_numpy()[mask]
     ts = data.ts_seconds[mask]
-    ids = tx["txn_id"].to_numpy()[mask]
+    ids = tx["txn_id"].iloc[np.flatnonzero(mask)].to_numpy()
     order = np.lexsort((ts, acct))
     acct, ts, ids = acct[order], ts[order], ids[order]
     left, count, _ = window_counts(acct, ts, window_days * 86_400)
@@ -184,14 +180,14 @@ def cash_band_concentration(
     tx = data.transactions
     chans = [c.strip() for c in channels.split(",")]
     amt = tx["amount_base"].to_numpy()
-    mask = tx["channel"].isin(chans).to_numpy() & (amt >= floor_fraction * threshold)
+    mask = data.arrays.isin("channel", chans) & (amt >= floor_fraction * threshold)
     if not mask.any():
         return empty_result()
     frame = pd.DataFrame(
         {
             "account_key": tx["dst_account_key"].to_numpy()[mask],
             "band": (amt[mask] >= lower_fraction * threshold) & (amt[mask] < threshold),
-            "id": tx["txn_id"].to_numpy()[mask],
+            "id": tx["txn_id"].iloc[np.flatnonzero(mask)].to_numpy(),
         }
     )
     agg = frame.groupby("account_key")["band"].agg(["sum", "size"])

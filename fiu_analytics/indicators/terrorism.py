@@ -116,6 +116,9 @@ def related_groups(data: DetectionInput, keys: np.ndarray) -> np.ndarray:
 
 def tx_column(data: DetectionInput, name: str) -> np.ndarray:
     """A numeric transactions column as a numpy array (cached: indicators share it)."""
+    shared = {"src_account_key": "src", "dst_account_key": "dst", "amount_base": "amount"}
+    if name in shared:  # the same arrays as every other indicator's (read-only)
+        return getattr(data.arrays, shared[name])
     key = f"TF:col:{name}"
     if key not in data.cache:
         data.cache[key] = data.transactions[name].to_numpy()

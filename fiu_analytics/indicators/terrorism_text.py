@@ -219,8 +219,26 @@ def memo_tokens(text: pd.Series) -> pd.Series:
     return norm.str.split().map(lambda ws: sorted({w for w in ws if len(w.lstrip("@")) >= 3}))
 
 
-def _trailing_any(present: np.ndarray, window: int) -> np.ndarray:
-    return trailing_sum(present, window) > 0
+def _distinct_in_trailing_window(
+    group: np.ndarray, member: np.ndarray, day: np.ndarray, n_groups: int, n_days: int, window: int
+) -> np.ndarray:
+    """``out[g, D]``: distinct members of group ``g`` seen on a day in ``D - window .. D``
+    (int32, ``n_groups x n_days``). Each sighting covers the window ends ``day .. day +
+    window``; covers of one member are made disjoint and counted with +1/-1 events and one
+    cumulative sum, so memory is one matrix and the events, not a day row per member."""
+    out = np.zeros((n_groups, n_days + window + 2), np.int64)
+    if len(day):
+        g, m, d = (np.asarray(x, np.int64) for x in (group, member, day))
+        order = np.lexsort((d, m, g))
+        g, m, d = g[order], m[order], d[order]
+        same = np.r_[False, (g[1:] == g[:-1]) & (m[1:] == m[:-1])]
+        prev = np.r_[d[0], d[:-1]]
+        start = np.where(same, np.maximum(d, prev + window + 1), d)
+        stop = d + window + 1
+        ok = start < stop
+        np.add.at(out, (g[ok], start[ok]), 1)
+        np.add.at(out, (g[ok], stop[ok]), -1)
+    return np.cumsum(out, axis=1)[:, :n_days].astype(np.int32)
 
 
 @indicator(
@@ -311,11 +329,9 @@ def crowdfunding_aggregation(
         }
     )
     a_idx = np.searchsorted(acc_keys, rows["a"].to_numpy())
-    pairs, p_idx = np.unique(rows[["a", "donor"]].to_numpy(), axis=0, return_inverse=True)
-    present = np.zeros((len(pairs), n_days), np.int32)
-    present[p_idx.ravel(), rows["day"].to_numpy()] = 1
-    donors = np.zeros((len(acc_keys), n_days), np.int32)
-    np.add.at(donors, np.searchsorted(acc_keys, pairs[:, 0]), _trailing_any(present, window_days))
+    donors = _distinct_in_trailing_window(
+        a_idx, rows["donor"].to_numpy(), rows["day"].to_numpy(), len(acc_keys), n_days, window_days
+    )
     # donors per specific token, and what came in under such memos
     tcode = pd.Series(rows["text"]).map(dict(zip(uniq, toks, strict=True)) if len(uniq) else {})
     tok_rows = (
@@ -338,15 +354,13 @@ def crowdfunding_aggregation(
             }
         )
         trip["t"] = trip.groupby(["a", "tok"], sort=False).ngroup()
-        trip["td"] = trip.groupby(["t", "donor"], sort=False).ngroup()
-        present_t = np.zeros((int(trip["td"].max()) + 1, n_days), np.int32)
-        present_t[trip["td"].to_numpy(), trip["day"].to_numpy()] = 1
-        first = trip.drop_duplicates("td")
-        per_tok = np.zeros((int(trip["t"].max()) + 1, n_days), np.int32)
-        np.add.at(
-            per_tok,
-            first["t"].to_numpy(),
-            _trailing_any(present_t[first["td"].to_numpy()], window_days),
+        per_tok = _distinct_in_trailing_window(
+            trip["t"].to_numpy(),
+            trip["donor"].to_numpy(),
+            trip["day"].to_numpy(),
+            int(trip["t"].max()) + 1,
+            n_days,
+            window_days,
         )
         tok_acct = trip.drop_duplicates("t").sort_values("t")["a"].to_numpy()
         np.maximum.at(common, tok_acct, per_tok)

@@ -35,7 +35,6 @@ from fiu_analytics.indicators.trafficking_common import (
     DAY,
     NIGHT_PARAMS,
     code_set,
-    column,
     conductors,
     csv_list,
     is_night,
@@ -111,12 +110,11 @@ def advertising_payments(
 ) -> pd.DataFrame:
     """Payers with >= ``min_count`` small payments to advertising or classified merchants
     within ``window_days`` (FINTRAC-16: amounts such as 3, 12, 24 in short timelines)."""
-    tx = data.transactions
-    is_ad = column(tx, "mcc").isin(code_set(mccs)).to_numpy()
+    v = data.arrays
+    is_ad = v.isin("mcc", code_set(mccs))
     if merchant_pattern:
-        merchant = column(tx, "merchant").fillna("").astype(str)
-        is_ad = is_ad | merchant.str.contains(merchant_pattern).to_numpy()
-    amt = tx["amount_base"].to_numpy()
+        is_ad = is_ad | v.contains("merchant", merchant_pattern)
+    amt = v.amount
     mask = is_ad & (amt <= max_amount) & (amt > 0)
     if not mask.any():
         return empty_result()
@@ -152,14 +150,13 @@ def lodging_in_many_cities(
     data: DetectionInput, mccs: str, window_days: int, min_cities: int, max_evidence: int
 ) -> pd.DataFrame:
     """Payers of lodging in >= ``min_cities`` distinct cities within ``window_days``."""
-    tx = data.transactions
-    city = column(tx, "city")
-    mask = column(tx, "mcc").isin(code_set(mccs)).to_numpy() & city.notna().to_numpy()
+    v = data.arrays
+    mask = v.isin("mcc", code_set(mccs)) & v.notna("city")
     if not mask.any():
         return empty_result()
     pos = np.flatnonzero(mask)
-    subj = tx["src_account_key"].to_numpy()[pos]
-    cities = city.iloc[pos].to_numpy()
+    subj = v.src[pos]
+    cities = v.values_at("city", pos)
     codes = pd.factorize(cities)[0]
     day = data.ts_seconds[pos] // DAY
     best = peak_distinct(subj, codes, day, window_days)
@@ -196,7 +193,7 @@ def transport_tickets(
     data: DetectionInput, mccs: str, window_days: int, min_count: int, max_evidence: int
 ) -> pd.DataFrame:
     """Payers of >= ``min_count`` air, rail or bus tickets within ``window_days``."""
-    mask = column(data.transactions, "mcc").isin(code_set(mccs)).to_numpy()
+    mask = data.arrays.isin("mcc", code_set(mccs))
     if not mask.any():
         return empty_result()
     best = _count_in_window(data, mask, window_days, min_count)
@@ -242,11 +239,11 @@ def night_activity(
     """Accounts whose cash and card activity within ``window_days`` is mostly (>=
     ``min_share``) between ``night_start`` and ``night_end`` local time."""
     tx = data.transactions
-    mask = tx["channel"].isin(csv_list(channels)).to_numpy()
+    mask = data.arrays.isin("channel", csv_list(channels))
     if not mask.any():
         return empty_result()
     pos = np.flatnonzero(mask)
-    deposit = (tx["channel"] == "cash_deposit").to_numpy()
+    deposit = data.arrays.equals("channel", "cash_deposit")
     # the account whose holder acts: the depositor's account for deposits, else the payer's
     subj = np.where(
         deposit[pos],

@@ -19,7 +19,6 @@ from fiu_analytics.indicators.trafficking_common import (
     NIGHT_PARAMS,
     TRANSFERS,
     Choice,
-    column,
     conductors,
     csv_list,
     is_night,
@@ -62,11 +61,11 @@ def third_party_cash_in_many_cities(
     ``max_amount``], in >= ``min_cities`` cities within ``window_days``; reported on the
     account paid into, or on the conductor's own accounts (who runs the deposits)."""
     tx = data.transactions
-    city = column(tx, "city")
-    amt = tx["amount_base"].to_numpy()
+    v = data.arrays
+    amt = v.amount
     mask = (
-        (tx["channel"] == "cash_deposit").to_numpy()
-        & city.notna().to_numpy()
+        v.equals("channel", "cash_deposit")
+        & v.notna("city")
         & (amt >= min_amount)
         & (amt <= max_amount)
     )
@@ -83,7 +82,7 @@ def third_party_cash_in_many_cities(
         pos = pos[r]
     if len(pos) == 0:
         return empty_result()
-    cities = city.iloc[pos].to_numpy()
+    cities = v.values_at("city", pos)
     codes = pd.factorize(cities)[0]
     day = data.ts_seconds[pos] // DAY
     best = peak_distinct(subj, codes, day, window_days)
@@ -128,9 +127,9 @@ def _night_p2p_payees(
     """Payees with >= ``min_payers`` distinct non-reciprocal P2P payers within a window whose
     payments there have a median in [min, max] and are mostly at night. Columns: subject,
     distinct, median, night_share, pos (row positions of that window's payments)."""
-    tx = data.transactions
-    src, dst = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
-    mask = tx["channel"].isin(csv_list(channels)).to_numpy() & (src != dst)
+    v = data.arrays
+    src, dst = v.src, v.dst
+    mask = v.isin("channel", csv_list(channels)) & (src != dst)
     if not mask.any():
         return pd.DataFrame()
     pos = np.flatnonzero(mask)
@@ -138,16 +137,16 @@ def _night_p2p_payees(
     pairs = pd.DataFrame({"s": src[pos], "d": dst[pos]})
     n_payers = pairs.drop_duplicates().groupby("d").size()
     cand = n_payers.index[n_payers >= min_payers].to_numpy()
-    keep = np.isin(dst[pos], cand)
+    keep = pd.Index(cand).get_indexer(dst[pos]) >= 0
     pos = pos[keep]
     if len(pos) == 0:
         return pd.DataFrame()
     # no reciprocal flows: drop payers the payee also pays (any transfer channel)
     base = np.int64(max(int(src.max()), int(dst.max())) + 1)
-    paid_by_payee = np.isin(src, cand) & (src != dst)
+    paid_by_payee = (pd.Index(cand).get_indexer(src) >= 0) & (src != dst)
     fwd = src[paid_by_payee].astype(np.int64) * base + dst[paid_by_payee]
     back = dst[pos].astype(np.int64) * base + src[pos]
-    pos = pos[~np.isin(back, fwd)]
+    pos = pos[~pd.Index(back).isin(fwd)]  # hashed: np.isin sorts both million-row arrays
     if len(pos) == 0:
         return pd.DataFrame()
     day = data.ts_seconds[pos] // DAY
@@ -158,7 +157,7 @@ def _night_p2p_payees(
     rows = rows_in_window(dst[pos], day, best, window_days)
     hours = local_hours(data.ts_seconds[pos], night["utc_offset_hours"])
     at_night = is_night(hours, night["night_start"], night["night_end"])
-    amt = tx["amount_base"].to_numpy()[pos]
+    amt = v.amount[pos]
     best = best.assign(
         rel=[rows[s] for s in best["subject"]],
     )
@@ -245,14 +244,23 @@ def night_p2p_payers(
     per = per[per["n"] >= min_payees]
     if per.empty:
         return empty_result()
-    tx = data.transactions
-    src, dst = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
-    sweep = tx["channel"].isin(csv_list(TRANSFERS)).to_numpy()
+    v = data.arrays
+    src, dst = v.src, v.dst
+    sweep = v.isin("channel", csv_list(TRANSFERS))
     info = payees.set_index("subject")
+    # each collector's sweeps from its payees, found in one pass over the transactions
+    base = np.int64(max(int(src.max()), int(dst.max())) + 1)
+    pair = top[top["collector"].isin(per.index)]
+    pair_key = pair["collector"].to_numpy(np.int64) * base + pair["source"].to_numpy(np.int64)
+    cand = np.flatnonzero(sweep & (pd.Index(per.index).get_indexer(dst) >= 0))
+    cand = cand[pd.Index(dst[cand] * base + src[cand]).isin(pair_key)]
+    order = np.argsort(dst[cand], kind="stable")
+    keys, starts = np.unique(dst[cand][order], return_index=True)
+    swept = dict(zip(keys.tolist(), np.split(cand[order], starts[1:]), strict=True))
     reasons, ev = [], []
     for c, n, a in zip(per.index, per["n"], per["amount"], strict=True):
         srcs = top.loc[top["collector"] == c, "source"].to_numpy()
-        rows = np.flatnonzero(sweep & (dst == c) & np.isin(src, srcs))
+        rows = swept.get(int(c), np.zeros(0, np.int64))
         payers = info.loc[srcs, "distinct"]
         reasons.append(
             f"receives most transfers ({a:,.0f}) of {n} accounts that each took P2P payments "

@@ -278,22 +278,13 @@ def top_recipients(
 ) -> pd.DataFrame:
     """For each source account, the account that received most of its transfers and that
     account's share of them. Columns: source, collector, amount, share."""
-    tx = data.transactions
-    src = tx["src_account_key"].to_numpy()
-    m = (
-        np.isin(src, np.fromiter(sources, np.int64))
-        & tx["channel"].isin(csv_list(channels)).to_numpy()
-        & (src != tx["dst_account_key"].to_numpy())
-    )
+    v = data.arrays
+    src, dst = v.src, v.dst
+    m = np.isin(src, np.fromiter(sources, np.int64)) & v.isin("channel", csv_list(channels))
+    m &= src != dst
     if not m.any():
         return pd.DataFrame(columns=["source", "collector", "amount", "share"])
-    f = pd.DataFrame(
-        {
-            "source": src[m],
-            "collector": tx["dst_account_key"].to_numpy()[m],
-            "amount": tx["amount_base"].to_numpy()[m],
-        }
-    )
+    f = pd.DataFrame({"source": src[m], "collector": dst[m], "amount": v.amount[m]})
     per = f.groupby(["source", "collector"], as_index=False)["amount"].sum()
     per["share"] = per["amount"] / per.groupby("source")["amount"].transform("sum")
     best = per.sort_values(["source", "share"]).groupby("source").tail(1)
@@ -310,13 +301,14 @@ def salary_credits(
     if key in data.cache:
         return data.cache[key]
     tx = data.transactions
+    v = data.arrays
     m = np.zeros(len(tx), bool)
     if "purpose_code" in tx.columns:
-        m |= tx["purpose_code"].isin(csv_list(purposes)).to_numpy()
+        m |= v.isin("purpose_code", csv_list(purposes))
     if "narrative" in tx.columns and text_pattern:
-        m |= tx["narrative"].fillna("").astype(str).str.contains(text_pattern).to_numpy()
-    m &= ~tx["channel"].isin(CASH).to_numpy()
-    m &= tx["src_account_key"].to_numpy() != tx["dst_account_key"].to_numpy()
+        m |= v.contains("narrative", text_pattern)
+    m &= ~v.isin("channel", CASH)
+    m &= v.src != v.dst
     m.flags.writeable = False
     data.cache[key] = m
     return m
@@ -376,8 +368,7 @@ def best_per_account(frame: pd.DataFrame) -> pd.DataFrame:
 
 def txn_ids(data: DetectionInput, positions: Iterable[int], cap: int) -> list[str]:
     """Transaction ids at ``positions`` of ``data.transactions`` (at most ``cap``)."""
-    pos = list(positions)[:cap]
-    return [str(x) for x in data.transactions["txn_id"].iloc[pos].tolist()]
+    return data.arrays.txn_ids(list(positions)[:cap])
 
 
 def group_evidence(data: DetectionInput, group_of: pd.Series, cap: int) -> dict[int, list[str]]:

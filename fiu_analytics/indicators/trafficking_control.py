@@ -136,21 +136,21 @@ def _forwarding_hubs(
     to what A paid out within ``forward_hours`` after it (capped by what A paid out after
     inflows at all), split over counterparties by their part of those payments.
     """
-    tx = data.transactions
-    src, dst = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
-    amt = tx["amount_base"].to_numpy()
+    v = data.arrays
+    src, dst, amt = v.src, v.dst, v.amount
     ts = data.ts_seconds
-    card = (tx["channel"] == "card").to_numpy()
-    deposit = (tx["channel"] == "cash_deposit").to_numpy()
+    card = v.equals("channel", "card")
+    deposit = v.equals("channel", "cash_deposit")
     inflow = ((src != dst) & ~card) | deposit
-    outflow = (src != dst) & tx["channel"].isin(csv_list(channels)).to_numpy()
+    outflow = (src != dst) & v.isin("channel", csv_list(channels))
     if not inflow.any() or not outflow.any():
         return pd.DataFrame()
     ins = pd.DataFrame({"a": dst[inflow], "x": amt[inflow]})
     per_in = ins.groupby("a")["x"].agg(["sum", "size"])
     busy = per_in.index[(per_in["sum"] >= min_inflow) & (per_in["size"] >= 3)].to_numpy()
-    in_pos = np.flatnonzero(inflow & np.isin(dst, busy))
-    out_pos = np.flatnonzero(outflow & np.isin(src, busy))
+    is_busy = pd.Index(busy)
+    in_pos = np.flatnonzero(inflow & (is_busy.get_indexer(dst) >= 0))
+    out_pos = np.flatnonzero(outflow & (is_busy.get_indexer(src) >= 0))
     if len(in_pos) == 0 or len(out_pos) == 0:
         return pd.DataFrame()
     h = round(forward_hours * HOUR)

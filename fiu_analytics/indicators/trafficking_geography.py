@@ -52,30 +52,26 @@ def outbound_to_tip_source(
 ) -> pd.DataFrame:
     """Payers of >= ``min_count`` cross-border payments within ``window_days`` to countries
     tagged ``country_tags`` in the reference data (a versioned list, e.g. TIP-report based)."""
-    tx = data.transactions
+    v = data.arrays
     countries = sorted(tagged_countries(data, country_tags))
-    dst_c = column(tx, "dst_country")
-    mask = (
-        dst_c.isin(countries).to_numpy()
-        & (dst_c != column(tx, "src_country")).fillna(True).to_numpy(dtype=bool)
-        & tx["channel"].isin(csv_list(channels)).to_numpy()
-    )
+    mask = v.isin("dst_country", countries) & v.isin("channel", csv_list(channels))
+    cand = np.flatnonzero(mask)
+    # cross-border: the sender's country differs (or is unknown)
+    mask[cand] = v.values_at("dst_country", cand) != v.values_at("src_country", cand)
     if not mask.any():
         return empty_result()
     pos = np.flatnonzero(mask)
-    subj = tx["src_account_key"].to_numpy()[pos]
+    subj = v.src[pos]
     ts = data.ts_seconds[pos]
     order = np.lexsort((ts, subj))
     pos, subj, ts = pos[order], subj[order], ts[order]
-    left, count, total = window_counts(
-        subj, ts, window_days * DAY, tx["amount_base"].to_numpy()[pos]
-    )
+    left, count, total = window_counts(subj, ts, window_days * DAY, v.amount[pos])
     hit = np.flatnonzero(count >= min_count)
     if len(hit) == 0:
         return empty_result()
     f = pd.DataFrame({"a": subj[hit], "n": count[hit], "sum": total[hit], "l": left[hit], "r": hit})
     f = f.sort_values(["a", "n", "sum"]).groupby("a").tail(1)
-    dsts = dst_c.iloc[pos].to_numpy()
+    dsts = v.values_at("dst_country", pos)
     return result(
         f["a"],
         f["n"],
@@ -149,16 +145,16 @@ def smuggling_fee_fan_in(
         hub_countries
     )
     hub_accounts = ap.index[at_hub.to_numpy()].to_numpy()
-    src, dst = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
-    amt = tx["amount_base"].to_numpy()
-    deposit = (tx["channel"] == "cash_deposit").to_numpy()
+    v = data.arrays
+    src, dst, amt = v.src, v.dst, v.amount
+    deposit = v.equals("channel", "cash_deposit")
     mask = (
-        np.isin(dst, hub_accounts)
-        & tx["channel"].isin(csv_list(channels)).to_numpy()
+        (pd.Index(hub_accounts).get_indexer(dst) >= 0)
+        & v.isin("channel", csv_list(channels))
         & (amt >= min_amount)
         & (amt < max_amount)
         & ((src != dst) | deposit)
-        & ~column(tx, "purpose_code").isin(csv_list(exclude_purposes)).to_numpy()
+        & ~v.isin("purpose_code", csv_list(exclude_purposes))
     )
     if not mask.any():
         return empty_result()

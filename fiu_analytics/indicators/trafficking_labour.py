@@ -137,28 +137,62 @@ def _wage_flows(
     sal = np.flatnonzero(salary_credits(data, salary_purposes))
     if len(sal) == 0:
         return pd.DataFrame(), pd.DataFrame()
-    src, dst = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
-    amt = tx["amount_base"].to_numpy()
+    v = data.arrays
+    src, dst, amt = v.src, v.dst, v.amount
     ts = data.ts_seconds
     wages = pd.DataFrame(
         {"sid": np.arange(len(sal)), "employer": src[sal], "worker": dst[sal]}
     ).assign(t=ts[sal], wage=amt[sal], pos=sal)
     workers = np.unique(dst[sal])
-    withdrawal = (tx["channel"] == "cash_withdrawal").to_numpy()
-    transfer = tx["channel"].isin(csv_list(channels)).to_numpy() & (src != dst)
-    transfer &= ~column(tx, "purpose_code").isin(csv_list(bill_purposes)).to_numpy()
-    out = np.flatnonzero((transfer | withdrawal) & np.isin(src, workers))
+    withdrawal = v.equals("channel", "cash_withdrawal")
+    transfer = v.isin("channel", csv_list(channels)) & (src != dst)
+    transfer &= ~v.isin("purpose_code", csv_list(bill_purposes))
+    out = np.flatnonzero((transfer | withdrawal) & (pd.Index(workers).get_indexer(src) >= 0))
     recv = np.where(transfer[out], dst[out], -1)
     third = third_party_conducted(data, "src_account_key")[out] & withdrawal[out]
     if third.any():
         r, acc = to_party_accounts(data, conductors(tx, out[third]), np.flatnonzero(third))
         recv = recv.copy()
         recv[r] = acc  # a party holding several accounts keeps the last; fine for a receiver
-    flows = pd.DataFrame({"worker": src[out], "to": ts[out], "receiver": recv, "amount": amt[out]})
-    flows["pos"] = out
-    m = wages[["sid", "worker", "t"]].merge(flows, on="worker")
-    m = m[(m["to"] > m["t"]) & (m["to"] <= m["t"] + window_days * DAY)]
-    return wages, m[["sid", "receiver", "amount", "pos"]]
+    return wages, _flows_after(wages, src[out], ts[out], recv, amt[out], out, window_days * DAY)
+
+
+def _flows_after(
+    wages: pd.DataFrame,
+    worker: np.ndarray,
+    t: np.ndarray,
+    receiver: np.ndarray,
+    amount: np.ndarray,
+    pos: np.ndarray,
+    window_s: float,
+) -> pd.DataFrame:
+    """For each wage (in ``wages`` order), the worker's payments out (rows given in time
+    order) in ``(t_wage, t_wage + window_s]``, in time order: columns sid, receiver, amount,
+    pos. One sorted search per wage instead of joining every wage with every payment of its
+    worker, which held wages x payments rows per worker."""
+    cols = ["sid", "receiver", "amount", "pos"]
+    if len(t) == 0 or wages.empty:
+        return pd.DataFrame({c: np.zeros(0, np.int64) for c in cols})
+    w_worker = wages["worker"].to_numpy(np.int64)
+    w_t = wages["t"].to_numpy(np.int64)
+    w_end = np.floor(w_t + window_s).astype(np.int64)  # integer times: <= t + w is <= floor
+    order = np.argsort(worker, kind="stable")
+    t0 = int(min(t.min(), w_t.min()))
+    span = int(max(t.max(), w_end.max())) - t0 + 2
+    key = worker[order].astype(np.int64) * span + (t[order] - t0)
+    lo = np.searchsorted(key, w_worker * span + (w_t - t0), side="right")
+    hi = np.searchsorted(key, w_worker * span + (w_end - t0), side="right")
+    n = np.maximum(hi - lo, 0)
+    first = np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    take = order[first]
+    return pd.DataFrame(
+        {
+            "sid": np.repeat(wages["sid"].to_numpy(), n),
+            "receiver": receiver[take],
+            "amount": amount[take],
+            "pos": pos[take],
+        }
+    )
 
 
 def _evidence_rows(records: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,7 @@ to read geography from ``data.reference`` rather than from code.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -421,3 +422,24 @@ def test_tf08_flags_unlicensed_account_with_many_counterparties_and_settlements(
     unbalanced = [r for r in _hawala_rows(70, 1000) if r["dst_account_key"] != 80]
     unbalanced += [_send(70, 80, 8 + 9 * k, 2600.0, "wire", "AE") for k in range(3)]
     assert INDICATORS["TF-08"](_input(unbalanced, accounts)).empty
+
+
+def test_distinct_donors_per_trailing_window_match_a_day_by_day_count() -> None:
+    from fiu_analytics.indicators.terrorism_text import _distinct_in_trailing_window
+
+    rng = np.random.default_rng(7)
+    n, n_groups, n_days, window = 400, 5, 40, 6
+    group = rng.integers(0, n_groups, n)
+    member = rng.integers(0, 12, n)
+    day = rng.integers(0, n_days, n)
+    got = _distinct_in_trailing_window(group, member, day, n_groups, n_days, window)
+    expected = np.zeros((n_groups, n_days), np.int64)
+    for g in range(n_groups):
+        for d in range(n_days):
+            seen = (group == g) & (day <= d) & (day >= d - window)
+            expected[g, d] = len(set(member[seen].tolist()))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, expected)
+    assert got.max() > 3  # the draw does exercise overlapping windows
+    empty = _distinct_in_trailing_window(*(np.zeros(0, np.int64),) * 3, 2, 3, window)
+    np.testing.assert_array_equal(empty, np.zeros((2, 3), np.int32))

@@ -538,3 +538,36 @@ def test_ms01_many_senders_from_many_cities_to_a_border_beneficiary() -> None:
     assert "(El Paso)" in reason(out, 1)
     # amounts at or above the record-keeping threshold do not count
     assert INDICATORS["MS-01"](d, max_amount=1500.0).empty
+
+
+def test_wage_outflows_are_those_of_joining_each_wage_with_its_workers_payments() -> None:
+    import numpy as np
+
+    from fiu_analytics.indicators.trafficking_labour import _flows_after
+
+    rng = np.random.default_rng(3)
+    n_out, n_wages, day = 300, 40, 86_400
+    t = np.sort(rng.integers(0, 60 * day, n_out))
+    worker = rng.integers(0, 6, n_out)
+    receiver = rng.integers(-1, 20, n_out)
+    amount = rng.random(n_out) * 100
+    pos = np.arange(n_out) * 3  # positions in the (time-ordered) transactions
+    wages = pd.DataFrame(
+        {
+            "sid": np.arange(n_wages),
+            "worker": rng.integers(0, 7, n_wages),  # worker 6 never pays anything out
+            "t": rng.integers(0, 60 * day, n_wages),
+        }
+    )
+    window_s = 2.5 * day
+    got = _flows_after(wages, worker, t, receiver, amount, pos, window_s)
+    flows = pd.DataFrame(
+        {"worker": worker, "to": t, "receiver": receiver, "amount": amount, "pos": pos}
+    )
+    m = wages.merge(flows, on="worker")
+    m = m[(m["to"] > m["t"]) & (m["to"] <= m["t"] + window_s)]
+    expected = m[["sid", "receiver", "amount", "pos"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert len(got) > 20
+    none = _flows_after(wages, worker[:0], t[:0], receiver[:0], amount[:0], pos[:0], window_s)
+    assert none.empty and list(none.columns) == ["sid", "receiver", "amount", "pos"]
