@@ -128,7 +128,7 @@ def stage(out: dict, name: str, sampler: RssSampler):
     dt = time.perf_counter() - t
     peak = max(sampler.peak, sampler.rss())
     # CPU seconds of the process (all its threads): on a shared machine the wall time grows
-    # with the other sessions' load, the CPU time much less
+    # with the other jobs' load, the CPU time much less
     cpu = time.process_time() - cpu
     out[name] = {"seconds": dt, "peak_rss_mb": peak / 2**20, "cpu_seconds": cpu}
     if os.environ.get("BENCH_E2E_PARTIAL"):  # what a run killed at the time limit reached
@@ -850,7 +850,7 @@ def write_doc() -> None:
             f"Machine: {m['cores']} cores ({m['cpu']}), {m['mem_gb']} GB RAM, {m['arch']}, "
             f"Linux {m['kernel']}. " + ", ".join(f"{k} {x}" for k, x in v.items()) + ".",
             "",
-            "The machine is shared: other sessions' work (test suites, benchmarks) ran on the "
+            "The machine is shared: other jobs (test suites, benchmarks) ran on the "
             "second core throughout, load averages are recorded below. Times are medians of the "
             "runs (each run a fresh process); peak RSS per stage is the largest RSS sampled "
             "every 20 ms during the stage (it includes the loaded data the stage works on).",
