@@ -312,6 +312,9 @@ def _exclusive_share(
     min_ratio=Param(0.75, float, min=0.0, max=2.0, help="paid out / gathered, at least"),
     max_ratio=Param(1.05, float, min=0.5, max=5.0, help="paid out / gathered, at most"),
     min_exclusive=Param(0.5, float, min=0.0, max=1.0, help="share of own counterparties"),
+    max_top_source=Param(
+        0.8, float, min=0.0, max=1.0, help="share of the gathered money from its largest sender"
+    ),
     min_amount=Param(200.0, float, min=0),
     max_pair_txns=Param(3, int, min=1, max=20),
     max_degree=Param(200, int, min=2),
@@ -325,6 +328,7 @@ def gather_scatter(
     min_ratio: float,
     max_ratio: float,
     min_exclusive: float,
+    max_top_source: float,
     min_amount: float,
     max_pair_txns: int,
     max_degree: int,
@@ -333,8 +337,9 @@ def gather_scatter(
     ``gather_days``, then pays >= ``min_sinks`` one-off receivers within ``scatter_days``
     (receiving at most a fifth as much meanwhile: its ordinary life goes on), paying out
     ``min_ratio``..``max_ratio`` of what came in; and >= ``min_exclusive`` of those
-    counterparties deal with nobody else in the episode (a stack layer shares them). Value:
-    min(sources, sinks)."""
+    counterparties deal with nobody else in the episode (a stack layer shares them); and no
+    sender brought more than ``max_top_source`` of the gathered money (one lump sum followed
+    by a few customers' payments is a fan-out, not a gathering). Value: min(sources, sinks)."""
     ep = relay_episodes(data, min_amount, max_pair_txns, max_degree, gather_days, scatter_days)
     ep = _relay_set(ep, min_sources, min_sinks, min_ratio, max_ratio, 0.2)
     if ep.empty:
@@ -343,7 +348,10 @@ def gather_scatter(
     rows = episode_rows(data, e, ep, gather_days, scatter_days)
     excl = _exclusive_share(e, rows, ep, gather_days * DAY, scatter_days * DAY)
     ep = ep.assign(excl=excl.reindex(ep["account_key"]).fillna(0.0).to_numpy())
-    ep = ep[ep["excl"] >= min_exclusive]
+    inn = rows[rows["direction"] == 1].groupby(["account_key", "s"])["a"].sum()
+    top = inn.groupby(level=0).max() / inn.groupby(level=0).sum()
+    ep = ep.assign(top=top.reindex(ep["account_key"]).fillna(1.0).to_numpy())
+    ep = ep[(ep["excl"] >= min_exclusive) & (ep["top"] <= max_top_source)]
     if ep.empty:
         return empty_result()
     ev = rows.groupby("account_key")["row"].apply(list)

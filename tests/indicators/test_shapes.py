@@ -162,6 +162,19 @@ def test_gather_scatter_negatives() -> None:
     assert INDICATORS["gather_scatter"](_input(_gather_scatter(inflow_during=True))).empty
 
 
+def test_a_lump_sum_then_many_payments_is_a_fan_out_not_a_gather_scatter() -> None:
+    # 50 earns 250 from each of three customers, is paid 14,000 once and pays it on to nine
+    # new people: four senders, but one of them brought 95% of the money
+    rows = [(f"c{k}", (1 + k, 10), 250, "mobile_money", 100 + k, 50) for k in range(3)]
+    rows += [("lump", (5, 10), 14000, "wire", 99, 50)]
+    rows += [(f"o{k}", (7 + k // 3, 10), 1500, "wire", 50, 200 + k) for k in range(9)]
+    data = _input(rows)
+    assert INDICATORS["gather_scatter"](data).empty
+    assert _keys(INDICATORS["gather_scatter"](data, max_top_source=1.0)) == [50]
+    # so the fan-out burst no longer leaves it to the gather-scatter typology
+    assert _keys(INDICATORS["fan_out_burst"](data, leave_to_shapes=True)) == [50]
+
+
 # -- bipartite -------------------------------------------------------------------------------
 def test_bipartite_block_receivers() -> None:
     senders, receivers = [1, 2, 3, 4], [11, 12, 13]
