@@ -294,14 +294,14 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         names = edge_feature_names(p)
         col = {n: i for i, n in enumerate(names)}
         nq = len(x)
-        out = np.zeros((nq, len(names)))
+        out = np.zeros((nq, len(names)), order="F")  # column writes, no copy into pandas
         index = (
             frame.index
             if frame is not None
             else (X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(nq))
         )
         if nq == 0:
-            return pd.DataFrame(out, index=index, columns=names)
+            return pd.DataFrame(out, index=index, columns=names, copy=False)
         g = Batch.concat(hist, x) if len(hist) else x
         nh = len(hist)
         keys, inv = np.unique(np.r_[g.src, g.dst], return_inverse=True)
@@ -431,7 +431,7 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         for end_name, q_code, acct in (("src", qs, x.src), ("dst", qd, x.dst)):
             first = self._first_seen(keys, sc, dc, g.t, q_code, acct, first_seen)
             out[:, col[f"{end_name}_age_days"]] = (qt - first) / DAY
-        return pd.DataFrame(out, index=index, columns=names)
+        return pd.DataFrame(out, index=index, columns=names, copy=False)
 
     @staticmethod
     def _first_seen(
