@@ -63,8 +63,7 @@ def _conflict_accounts(data: DetectionInput, tag: str) -> set[int]:
 
 
 def _counterparties(data: DetectionInput, accounts: set[int]) -> set[int]:
-    tx = data.transactions
-    s, d = tx["src_account_key"].to_numpy(), tx["dst_account_key"].to_numpy()
+    s, d = data.arrays.src, data.arrays.dst
     acc = np.fromiter(accounts, np.int64) if accounts else np.empty(0, np.int64)
     out = set(map(int, d[np.isin(s, acc)])) | set(map(int, s[np.isin(d, acc)]))
     return out - accounts
@@ -263,13 +262,12 @@ def _swept_to(data: DetectionInput, accounts: set[int], share: float = 0.5) -> d
     like trafficking profiles too, but the controller is the subject."""
     if not accounts:
         return {}
-    tx = data.transactions
-    out = tx[
-        tx["src_account_key"].isin(accounts) & (tx["src_account_key"] != tx["dst_account_key"])
-    ]
-    if out.empty:
+    view = data.arrays
+    src, dst = view.src, view.dst
+    rows = np.flatnonzero(np.isin(src, np.fromiter(accounts, np.int64)) & (src != dst))
+    if len(rows) == 0:
         return {}
-    by = out.groupby(["src_account_key", "dst_account_key"])["amount_base"].sum()
+    by = pd.Series(view.amount[rows]).groupby([src[rows], dst[rows]]).sum()
     total = by.groupby(level=0).sum()
     top = by.groupby(level=0).idxmax()
     return {
@@ -339,41 +337,36 @@ def _businesses_of(data: DetectionInput, accounts: set[int]) -> list[tuple[int, 
 
 
 def _mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.DataFrame:
-    """Accounts forwarding >= ``min_forward`` of what they receive within ``within_hours``."""
-    tx = data.transactions
-    e = tx[tx["src_account_key"] != tx["dst_account_key"]]
-    cash_in = tx[(tx["channel"] == "cash_deposit")]
-    inflow = pd.concat(
-        [
-            e[["dst_account_key", "amount_base", "timestamp"]].rename(
-                columns={"dst_account_key": "acct"}
-            ),
-            cash_in[["dst_account_key", "amount_base", "timestamp"]].rename(
-                columns={"dst_account_key": "acct"}
-            ),
-        ]
-    )
-    out = e[["src_account_key", "amount_base", "timestamp"]].rename(
-        columns={"src_account_key": "acct"}
-    )
-    tin = inflow.groupby("acct")["amount_base"].sum()
-    tout = out.groupby("acct")["amount_base"].sum()
+    """Accounts forwarding >= ``min_forward`` of what they receive within ``within_hours``
+    (cached per parameters: NX-04 and NX-06 ask for the same)."""
+    key = ("nexus:mules", float(min_forward), int(within_hours))
+    if key not in data.cache:
+        data.cache[key] = _find_mules(data, min_forward, within_hours)
+    return data.cache[key].copy()
+
+
+def _find_mules(data: DetectionInput, min_forward: float, within_hours: int) -> pd.DataFrame:
+    view = data.arrays
+    src, dst, amount = view.src, view.dst, view.amount
+    e = np.flatnonzero(src != dst)
+    cash_in = np.flatnonzero(view.equals("channel", "cash_deposit"))
+    in_rows = np.concatenate([e, cash_in])
+    tin = pd.Series(amount[in_rows]).groupby(dst[in_rows]).sum()
+    tout = pd.Series(amount[e]).groupby(src[e]).sum()
     both = pd.concat([tin.rename("tin"), tout.rename("tout")], axis=1).dropna()
     both = both[(both["tin"] > 0) & (both["tout"] >= min_forward * both["tin"])]
     if both.empty:
         return both
     # dwell: median time from an inflow to the next outflow
-    cand = both.index
-    i2 = inflow[inflow["acct"].isin(cand)].sort_values("timestamp")
-    o2 = out[out["acct"].isin(cand)].sort_values("timestamp")
-    m = pd.merge_asof(
-        i2,
-        o2.rename(columns={"timestamp": "t_out", "amount_base": "a_out"}),
-        left_on="timestamp",
-        right_on="t_out",
-        by="acct",
-        direction="forward",
+    cand = both.index.to_numpy(np.int64)
+    ts = data.transactions["timestamp"]
+    i_rows = in_rows[np.isin(dst[in_rows], cand)]
+    o_rows = e[np.isin(src[e], cand)]
+    i2 = pd.DataFrame({"acct": dst[i_rows], "timestamp": ts.array.take(i_rows)}).sort_values(
+        "timestamp"
     )
+    o2 = pd.DataFrame({"acct": src[o_rows], "t_out": ts.array.take(o_rows)}).sort_values("t_out")
+    m = pd.merge_asof(i2, o2, left_on="timestamp", right_on="t_out", by="acct", direction="forward")
     dwell = (m["t_out"] - m["timestamp"]).dt.total_seconds() / 3600
     med = dwell.groupby(m["acct"]).median()
     both["dwell_h"] = med
@@ -425,11 +418,14 @@ def victim_mules(
         return empty_result()
     ends = endpoints(data, geography_tag, endpoint_rules)
     tx = data.transactions
-    out = tx[
-        tx["src_account_key"].isin(mules.index)
-        & tx["dst_account_key"].isin(ends.keys())
-        & (tx["src_account_key"] != tx["dst_account_key"])
-    ]
+    view = data.arrays
+    src, dst = view.src, view.dst
+    rows = np.flatnonzero(
+        np.isin(src, mules.index.to_numpy(np.int64))
+        & np.isin(dst, np.fromiter(ends.keys(), np.int64, len(ends)))
+        & (src != dst)
+    )
+    out = tx[["src_account_key", "dst_account_key", "amount_base", "txn_id"]].iloc[rows]
     tf_mules = _young(data, set(map(int, out["src_account_key"])), max_account_age_days)
     out = out[out["src_account_key"].isin(tf_mules)]
     if not tf_mules:
@@ -441,18 +437,34 @@ def victim_mules(
     mule_parties = owner.reindex(list(tf_mules)).dropna()
     for col in ("device_id", "address"):
         vals = par[col].reindex(mule_parties.to_numpy())
+        # the parties holding each value the mules' owners have, in the parties' order
+        wanted = {v for v in vals if isinstance(v, str) and v}
+        holders: dict[str, list] = {}
+        col_vals = par[col]
+        hit = col_vals.isin(wanted).to_numpy(dtype=bool)
+        for p, v in zip(par.index[hit], col_vals.to_numpy()[hit], strict=True):
+            holders.setdefault(v, []).append(p)
         for m, v in zip(mule_parties.index, vals, strict=True):
             if isinstance(v, str) and v:
-                sharers = par.index[(par[col] == v).to_numpy()]
+                sharers = holders.get(v, [])
                 for p in sharers:
                     if p != mule_parties[m]:
                         links.setdefault(p, set()).add(int(m))
-    cond = tx[tx["dst_account_key"].isin(tf_mules) & tx["conductor_party_id"].notna()]
+    cond_rows = np.flatnonzero(
+        np.isin(dst, np.fromiter(tf_mules, np.int64, len(tf_mules)))
+        & view.notna("conductor_party_id")
+    )
+    cond = tx[["conductor_party_id", "dst_account_key"]].iloc[cond_rows]
     for p, m in zip(cond["conductor_party_id"], cond["dst_account_key"], strict=True):
         if owner.get(int(m)) != p:
             links.setdefault(p, set()).add(int(m))
     rows = []
-    by_owner = owner.reset_index().groupby("owner_party_id")["account_key"].apply(list)
+    # accounts of each controller, in the accounts' order
+    by_owner: dict = {}
+    controllers = [p for p in links if pd.notna(p)]
+    held = owner.isin(controllers).to_numpy(dtype=bool)
+    for a, p in zip(owner.index[held], owner.to_numpy()[held], strict=True):
+        by_owner.setdefault(p, []).append(a)
     for p, linked in links.items():
         ms = linked & tf_mules
         if len(ms) < min_mules:
@@ -507,7 +519,8 @@ def relatives(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     each side; the same surname and the same address (household) or phone (family contact).
     A common surname alone is no kinship: in a diaspora community many unrelated people share
     it, and a friend's small payment would otherwise join the family."""
-    same = (src == dst) & pd.notna(src)
+    known = src >= 0 if src.dtype.kind == "i" else pd.notna(src)  # int codes: -1 is missing
+    same = (src == dst) & known
     return same[:, 0] & (same[:, 1] | same[:, 2])
 
 
@@ -586,37 +599,46 @@ def ransom_intermediary(
     by a family cluster (:func:`relatives` of the receiver) within
     one pooling window (:func:`pooling_episodes`); the onward payment follows the window."""
     tx = data.transactions
+    view = data.arrays
     acc = data.accounts[["account_key", "owner_party_id", "country"]]
     par = data.parties[["party_id", "name", "address", "phone"]].copy()
     par["surname"] = par["name"].str.extract(_SURNAME, expand=False).str.casefold()
     owners = acc.merge(par, left_on="owner_party_id", right_on="party_id", how="left")
     info = owners.set_index("account_key")[["surname", "address", "phone"]]
-    e = tx[(tx["src_account_key"] != tx["dst_account_key"])]
-    pay = e[["txn_id", "src_account_key", "dst_account_key", "timestamp", "amount_base"]]
-    s = info.reindex(pay["src_account_key"].to_numpy()).to_numpy()
-    d = info.reindex(pay["dst_account_key"].to_numpy()).to_numpy()
-    fam = pay[relatives(s, d)]
-    if fam.empty:
+    # (surname, address, phone) of each account as int32 codes (-1: missing), with a last row
+    # of -1 for account keys that have no account
+    kin = np.full((len(info) + 1, 3), -1, dtype=np.int32)
+    for j, col in enumerate(info.columns):
+        kin[:-1, j] = pd.factorize(info[col], use_na_sentinel=True)[0]
+    keys = pd.Index(info.index)
+    src, dst = view.src, view.dst
+    e = src != dst
+    fam_mask = e & relatives(kin[keys.get_indexer(src)], kin[keys.get_indexer(dst)])
+    if not fam_mask.any():
         return empty_result()
+    cols = ["txn_id", "src_account_key", "dst_account_key", "timestamp", "amount_base"]
+    fam = tx[cols].iloc[np.flatnonzero(fam_mask)]
     fam_n = pooling_episodes(fam, min_family - 1, family_window_days, min_pooled_share)
     if fam_n.empty:
         return empty_result()
     chans = [c.strip() for c in channels.split(",")]
     geo = _conflict_accounts(data, geography_tag)
-    onward = e[
-        e["src_account_key"].isin(fam_n.index)
-        & e["channel"].isin(chans)
-        & (e["amount_base"] >= min_amount)
-    ]
+    sel = (
+        e
+        & np.isin(src, fam_n.index.to_numpy(np.int64))
+        & view.isin("channel", chans)
+        & (view.amount >= min_amount)
+    )
+    onward = tx.iloc[np.flatnonzero(sel)]
     onward = onward.merge(fam_n[["last", "ids", "n"]], left_on="src_account_key", right_index=True)
     onward = onward[
         (onward["timestamp"] >= onward["last"])
         & (onward["timestamp"] - onward["last"] <= pd.Timedelta(days=onward_days))
     ]
     # the intermediary is unrelated to the family and sits in (or next to) a risk geography
-    od = info.reindex(onward["dst_account_key"].to_numpy()).to_numpy()
-    osrc = info.reindex(onward["src_account_key"].to_numpy()).to_numpy()
-    unrelated = ~((od == osrc) & pd.notna(od)).any(axis=1)
+    od = kin[keys.get_indexer(onward["dst_account_key"].to_numpy(np.int64))]
+    osrc = kin[keys.get_indexer(onward["src_account_key"].to_numpy(np.int64))]
+    unrelated = ~((od == osrc) & (od >= 0)).any(axis=1)
     onward = onward[unrelated]
     if onward.empty:
         return empty_result()
@@ -664,13 +686,16 @@ def camp_extraction(
     if not collectors:
         return empty_result()
     dest = [c.strip().upper() for c in destinations.split(",") if c.strip()]
-    tx = data.transactions
-    out = tx[
-        tx["src_account_key"].isin(collectors)
-        & tx["dst_country"].isin(dest)
-        & (tx["amount_base"] >= min_amount)
-        & (tx["src_account_key"] != tx["dst_account_key"])
-    ]
+    view = data.arrays
+    src, dst = view.src, view.dst
+    rows = np.flatnonzero(
+        np.isin(src, np.fromiter(collectors, np.int64))
+        & view.isin("dst_country", dest)
+        & (view.amount >= min_amount)
+        & (src != dst)
+    )
+    cols = ["src_account_key", "dst_country", "amount_base", "txn_id"]
+    out = data.transactions[cols].iloc[rows]
     g = out.groupby("src_account_key")
     n = g.size()
     n = n[n >= min_payments]

@@ -104,3 +104,23 @@ def test_a_household_sharing_costs_every_month_is_no_pooling_episode() -> None:
     pooled = [(h % (7 * DAY), a, s, d, ch) for h, a, s, d, ch in rows[:-1]]
     pooled.append((9 * DAY, 9000, PAYER, INTERMEDIARY, "msb_remittance"))
     assert list(_nx01(_data(pooled, FAMILY))["account_key"]) == [INTERMEDIARY]
+
+
+def test_relatives_on_codes_matches_values():
+    """Kinship from int codes (-1 missing) is kinship from the values themselves."""
+    import numpy as np
+
+    from fiu_analytics.indicators.nexus import relatives
+
+    src = np.array(
+        [["ali", "1 Road", None], ["ali", None, "555"], ["ali", "", "7"], [None, "x", "x"]],
+        dtype=object,
+    )
+    dst = np.array(
+        [["ali", "1 Road", "9"], ["ali", "2 Road", "555"], ["ali", "", "8"], [None, "x", "x"]],
+        dtype=object,
+    )
+    both = np.concatenate([src, dst])
+    codes = np.stack([pd.factorize(both[:, j], use_na_sentinel=True)[0] for j in range(3)], 1)
+    coded = relatives(codes[: len(src)].astype(np.int32), codes[len(src) :].astype(np.int32))
+    assert coded.tolist() == relatives(src, dst).tolist() == [True, True, True, False]

@@ -182,3 +182,17 @@ def test_a_new_account_collecting_handed_back_wages_is_a_source_not_a_mule() -> 
     assert list(_nx04(_scheme(rows, fired, {}, opened_days_before=10))["account_key"]) == [1]
     mule = {"HT-07": {1}, "HT-12": {1}, "HT-13": {1}}
     assert _nx04(_scheme(rows, mule, {}, opened_days_before=10)).empty
+
+
+def test_mules_are_found_once_per_parameters() -> None:
+    from fiu_analytics.indicators.nexus import _mules
+
+    rows = [(24 * d, 3000, 100 + d, 1) for d in range(5)]
+    rows += [(24 * d + 3, 2950, 1, 9) for d in range(5)]
+    data = _data(rows, {})
+    first = _mules(data, 0.8, 48)
+    assert list(first.index) == [1] and first.loc[1, "dwell_h"] == 3
+    first.loc[1, "tin"] = 0.0  # a caller's change does not reach the cached frame
+    again = _mules(data, 0.8, 48)
+    assert again.loc[1, "tin"] == 15000
+    assert _mules(data, 0.8, 1).empty  # other parameters are their own entry
