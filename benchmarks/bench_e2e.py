@@ -400,33 +400,16 @@ def child_edges(world: Path) -> dict:
 def child_anchor(world: Path, config: str, threads: int) -> dict:
     import numpy as np
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_features import time_features
+
     X = np.load(world / "edges.npy")
-    if config.startswith("ours"):
-        from fiu_analytics.features import EdgeFeatures
-
-        ef = EdgeFeatures(n_jobs=threads, patterns=config == "ours_edges")
-        arr = X[:, [3, 1, 2, 4]]
-        ef.fit_transform(arr[:2000])  # numba compile (cached on disk after the first run)
-        t = time.perf_counter()
-        out = ef.fit_transform(arr)
-        secs = time.perf_counter() - t
-    else:
-        from snapml import GraphFeaturePreprocessor
-
-        gfp = GraphFeaturePreprocessor()
-        params = dict(gfp.get_params())
-        params["num_threads"] = threads
-        if config == "gfp_patterns":
-            params.update({"degree": True, "scatter-gather": True, "temp-cycle": True})
-        gfp.set_params(params)
-        t = time.perf_counter()
-        out = gfp.transform(X)
-        secs = time.perf_counter() - t
+    shape, secs = time_features(config, X, threads, patterns=config == "ours_edges")
     return {
         "config": config,
         "edges": len(X),
         "seconds": secs,
-        "shape": list(out.shape),
+        "shape": shape,
         "peak_rss_mb": max_rss_mb(),
     }
 

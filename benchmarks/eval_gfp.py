@@ -54,7 +54,7 @@ from fiu_analytics.models import (
     account_labels,
     account_table,
     designated_accounts,
-    f1_of,
+    method_metrics,
     ranking_metrics,
 )
 from fiu_analytics.models.training import out_of_fold_scores
@@ -299,17 +299,7 @@ def fit_with_threshold(X: pd.DataFrame, y: pd.Series) -> tuple[AccountRiskModel,
 
 
 def metrics(y: np.ndarray, s: np.ndarray, thr: float, budget: int) -> dict[str, float]:
-    m = ranking_metrics(y, s, budget)
-    d = f1_of(y, s >= thr)
-    return {
-        "pr_auc": m["pr_auc"],
-        "best_f1": m["best_f1"],
-        "f1": d["f1"],
-        "precision": d["precision"],
-        "recall": d["recall"],
-        f"precision_at_{budget}": m[f"precision_at_{budget}"],
-        f"recall_at_{budget}": m[f"recall_at_{budget}"],
-    }
+    return method_metrics(y, s, s >= thr, budget)
 
 
 def _drop_constant(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -45,6 +45,7 @@ from fiu_analytics.models import (
     account_labels,
     account_table,
     f1_of,
+    method_metrics,
     ranking_metrics,
 )
 from fiu_analytics.models.training import out_of_fold_scores
@@ -132,23 +133,10 @@ class Fitted:
 
 
 def side_by_side(y: np.ndarray, methods: dict, budget: int) -> list[dict]:
-    rows = []
-    for name, (s, thr) in methods.items():
-        m = ranking_metrics(y, s, budget)
-        d = f1_of(y, s >= thr)
-        rows.append(
-            {
-                "method": name,
-                "pr_auc": m["pr_auc"],
-                "best_f1": m["best_f1"],
-                "f1": d["f1"],
-                "precision": d["precision"],
-                "recall": d["recall"],
-                f"precision_at_{budget}": m[f"precision_at_{budget}"],
-                f"recall_at_{budget}": m[f"recall_at_{budget}"],
-            }
-        )
-    return rows
+    return [
+        {"method": name, **method_metrics(y, s, s >= thr, budget)}
+        for name, (s, thr) in methods.items()
+    ]
 
 
 def scenario_recall(core: pd.DataFrame, alerted: set[int]) -> pd.Series:

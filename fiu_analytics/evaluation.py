@@ -192,26 +192,17 @@ def laundering_transactions(labels: pd.DataFrame, transactions: pd.DataFrame) ->
 def _metrics_rows(
     y: np.ndarray, methods: dict[str, tuple[np.ndarray, np.ndarray]], budget: int
 ) -> pd.DataFrame:
-    from fiu_analytics.models.metrics import f1_of, ranking_metrics
+    from fiu_analytics.models.metrics import method_metrics
 
-    rows = []
-    for name, (score, alerted) in methods.items():
-        m = ranking_metrics(y, score, budget)
-        d = f1_of(y, alerted)
-        rows.append(
-            {
-                "method": name,
-                "pr_auc": m.get("pr_auc", float("nan")),
-                "best_f1": m.get("best_f1", float("nan")),
-                "f1": d["f1"],
-                "precision": d["precision"],
-                "recall": d["recall"],
-                f"precision_at_{budget}": m.get(f"precision_at_{budget}", float("nan")),
-                f"recall_at_{budget}": m.get(f"recall_at_{budget}", float("nan")),
-                "alerted": int(np.asarray(alerted).sum()),
-                "positives": int(np.asarray(y).sum()),
-            }
-        )
+    rows = [
+        {
+            "method": name,
+            **method_metrics(y, score, alerted, budget),
+            "alerted": int(np.asarray(alerted).sum()),
+            "positives": int(np.asarray(y).sum()),
+        }
+        for name, (score, alerted) in methods.items()
+    ]
     return pd.DataFrame(rows)
 
 

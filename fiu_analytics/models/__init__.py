@@ -12,7 +12,12 @@ from fiu_analytics.models.dataset import (
     with_feedback,
 )
 from fiu_analytics.models.estimators import AccountAnomalyModel, AccountRiskModel
-from fiu_analytics.models.metrics import f1_of, ranking_metrics, threshold_for_budget
+from fiu_analytics.models.metrics import (
+    f1_of,
+    method_metrics,
+    ranking_metrics,
+    threshold_for_budget,
+)
 from fiu_analytics.models.training import score_store, train_account_model
 
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "f1_of",
     "load_model",
     "load_models",
+    "method_metrics",
     "ranking_metrics",
     "read_card",
     "save_model",

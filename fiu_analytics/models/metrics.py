@@ -45,3 +45,23 @@ def f1_of(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     rec = tp / y.sum() if y.sum() else float("nan")
     f1 = 2 * prec * rec / (prec + rec) if prec == prec and rec == rec and prec + rec else 0.0
     return {"precision": prec, "recall": rec, "f1": f1}
+
+
+def method_metrics(
+    y: np.ndarray, scores: np.ndarray, alerted: np.ndarray, budget: int
+) -> dict[str, float]:
+    """One method's row in a side-by-side table: PR-AUC and best F1 of its ranking
+    ``scores``, precision, recall and F1 of its decision ``alerted``, precision and recall
+    among the top ``budget``."""
+    m = ranking_metrics(y, scores, budget)
+    d = f1_of(y, alerted)
+    nan = float("nan")
+    return {
+        "pr_auc": m.get("pr_auc", nan),
+        "best_f1": m.get("best_f1", nan),
+        "f1": d["f1"],
+        "precision": d["precision"],
+        "recall": d["recall"],
+        f"precision_at_{budget}": m.get(f"precision_at_{budget}", nan),
+        f"recall_at_{budget}": m.get(f"recall_at_{budget}", nan),
+    }

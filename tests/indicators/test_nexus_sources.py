@@ -12,13 +12,9 @@ T0 = pd.Timestamp("2025-01-01", tz="UTC")
 HT = "HT-01,HT-02,HT-06,HT-07,HT-08,HT-09,HT-12,HT-13,HT-15,HT-16,HT-17"
 
 
-def _data(rows: list[tuple], fired: dict[str, set[int]], opened_days_before: int = 900):
-    tx = detection_input(
-        [(f"t{i}", T0 + pd.Timedelta(hours=h), float(a), "wire", s, d)
-         for i, (h, a, s, d) in enumerate(rows)]
-    ).transactions  # fmt: skip
-    keys = sorted(set(tx["src_account_key"]) | set(tx["dst_account_key"]))
-    accounts = pd.DataFrame(
+def _accounts(keys: list[int], opened_days_before: int) -> pd.DataFrame:
+    """Accounts of the test ledgers: 9 is the Lebanese endpoint, every other one British."""
+    return pd.DataFrame(
         {
             "account_key": keys,
             "account_id": [f"A{k}" for k in keys],
@@ -27,6 +23,15 @@ def _data(rows: list[tuple], fired: dict[str, set[int]], opened_days_before: int
             "owner_party_id": [f"P{k}" for k in keys],
         }
     )
+
+
+def _data(rows: list[tuple], fired: dict[str, set[int]], opened_days_before: int = 900):
+    tx = detection_input(
+        [(f"t{i}", T0 + pd.Timedelta(hours=h), float(a), "wire", s, d)
+         for i, (h, a, s, d) in enumerate(rows)]
+    ).transactions  # fmt: skip
+    keys = sorted(set(tx["src_account_key"]) | set(tx["dst_account_key"]))
+    accounts = _accounts(keys, opened_days_before)
     data = detection_input(tx.itertuples(index=False), accounts=accounts)
     for ind in HT.split(","):
         data.cache[f"nexus:fired:{ind}"] = fired.get(ind, set())
@@ -90,15 +95,7 @@ def _scheme(
     tx = [(f"t{i}", T0 + pd.Timedelta(hours=h), float(a), ch, s, d, c)
           for i, (h, a, s, d, ch, c) in enumerate(rows)]  # fmt: skip
     keys = sorted({r[2] for r in rows} | {r[3] for r in rows})
-    accounts = pd.DataFrame(
-        {
-            "account_key": keys,
-            "account_id": [f"A{k}" for k in keys],
-            "country": ["LB" if k == 9 else "GB" for k in keys],
-            "opened_at": [T0 - pd.Timedelta(days=opened_days_before)] * len(keys),
-            "owner_party_id": [f"P{k}" for k in keys],
-        }
-    )
+    accounts = _accounts(keys, opened_days_before)
     par = pd.DataFrame(
         [
             {
