@@ -163,7 +163,9 @@ def _confined_peak(
 ) -> pd.DataFrame:
     """Per subject: the most counterparties whose whole relation with the subject (every
     transfer of at least ``min_amount`` in the period) fits in one window of ``window_days``,
-    all inside the same window; and the subject's distinct counterparties over the period.
+    all inside the same window (``peak``); the most such counterparties in any other window
+    that does not overlap that one (``second``: the account's own busiest other spell); and
+    the subject's distinct counterparties over the period (``total``).
 
     A confined pair covers the window ends ``[last day, first day + window)``; a sweep over
     +1/-1 events per subject finds the best window. Linear after one sort."""
@@ -171,7 +173,7 @@ def _confined_peak(
     subj = "d" if subject_col == "dst_account_key" else "s"
     other = "s" if subj == "d" else "d"
     if e.empty:
-        return pd.DataFrame(columns=["account_key", "peak", "total", "end", "rows"])
+        return pd.DataFrame(columns=["account_key", "peak", "second", "total", "end", "rows"])
     day = e["t"].to_numpy() // DAY
     pairs = (
         pd.DataFrame({"x": e[subj].to_numpy(), "y": e[other].to_numpy(), "day": day})
@@ -182,7 +184,7 @@ def _confined_peak(
     total = pairs.groupby("x").size()
     conf = pairs[pairs["max"] - pairs["min"] < window_days]
     if conf.empty:
-        return pd.DataFrame(columns=["account_key", "peak", "total", "end", "rows"])
+        return pd.DataFrame(columns=["account_key", "peak", "second", "total", "end", "rows"])
     x = conf["x"].to_numpy()
     ev_x = np.r_[x, x]
     ev_t = np.r_[conf["max"].to_numpy(), conf["min"].to_numpy() + window_days]
@@ -191,6 +193,7 @@ def _confined_peak(
     ev_x, ev_t, level = ev_x[order], ev_t[order], np.cumsum(ev_d[order])
     peaks = pd.DataFrame({"account_key": ev_x, "end": ev_t, "peak": level})
     best = peaks.loc[peaks.groupby("account_key")["peak"].idxmax()].reset_index(drop=True)
+    best["second"] = _other_window_peak(ev_x, ev_t, level, best, window_days)
     best["total"] = total.reindex(best["account_key"]).to_numpy()
     # evidence: transfers of the confined pairs that lie in the best window
     win = conf.merge(best[["account_key", "end"]], left_on="x", right_on="account_key")
@@ -206,6 +209,26 @@ def _confined_peak(
     return best
 
 
+def _other_window_peak(
+    ev_x: np.ndarray, ev_t: np.ndarray, level: np.ndarray, best: pd.DataFrame, window: int
+) -> np.ndarray:
+    """Per subject of ``best`` (sorted by ``account_key``), the highest sweep level at window
+    ends ``t <= end - window`` or ``t >= end + window``: windows sharing no day with the best
+    one. Events are sorted by (subject, time); the level between events is the level after the
+    last one, so the value at ``end + window`` is that of the last event at or before it."""
+    keys = best["account_key"].to_numpy()
+    end = best["end"].to_numpy()[np.searchsorted(keys, ev_x)]
+    nxt_same = np.r_[ev_x[1:] == ev_x[:-1], False]
+    # only the level after the last event of a (subject, time) group holds at that time
+    settled = ~(nxt_same & np.r_[ev_t[1:] == ev_t[:-1], False])
+    far = (ev_t <= end - window) | (ev_t >= end + window)
+    before = ev_t <= end + window
+    last_before = before & ~(nxt_same & np.r_[before[1:], False])
+    take = settled & far | last_before
+    out = pd.Series(level[take]).groupby(ev_x[take]).max()
+    return out.reindex(keys, fill_value=0).clip(lower=0).to_numpy()
+
+
 def _burst(
     data: DetectionInput,
     subject_col: str,
@@ -215,6 +238,8 @@ def _burst(
     min_share: float,
     word: str,
     skip: np.ndarray | None = None,
+    min_contrast: float = 0.0,
+    contrast_min_share: float = 0.0,
 ) -> pd.DataFrame:
     best = _confined_peak(data, subject_col, window_days, min_amount)
     if len(best) == 0:
@@ -224,19 +249,26 @@ def _burst(
         best = best[~best["account_key"].isin(skip)]
     if best.empty:
         return empty_result()
-    share = best["peak"].to_numpy() / best["total"].to_numpy()
+    peak, second = best["peak"].to_numpy(), best["second"].to_numpy()
+    share = peak / best["total"].to_numpy()
     score = ramp(share, min_share, min(1.0, min_share + 0.25))
+    contrast = peak / np.maximum(second, 1)
+    if min_contrast > 0:
+        by_contrast = np.where(
+            share >= contrast_min_share, ramp(contrast, min_contrast, 2 * min_contrast), 0.0
+        )
+        score = np.maximum(score, by_contrast)
     keep = score > 0
-    best, share, score = best[keep], share[keep], score[keep]
+    best, share, score, second = best[keep], share[keep], score[keep], second[keep]
     return result_frame(
         best["account_key"].to_numpy(),
         share,
         score,
         [
             f"{p} of its {t} counterparties (transfers >= {money(min_amount)}) {word} only "
-            f"within one {window_days}-day window ({s:.0%}); a burst of new one-off "
-            "relations, not its usual business"
-            for p, t, s in zip(best["peak"], best["total"], share, strict=True)
+            f"within one {window_days}-day window ({s:.0%}), against at most {o} in any other "
+            f"{window_days}-day window; a burst of new one-off relations, not its usual business"
+            for p, t, s, o in zip(best["peak"], best["total"], share, second, strict=True)
         ],
         [txn_ids(data, r) for r in best["rows"]],
     )
@@ -250,6 +282,15 @@ def _burst(
     min_amount=Param(300.0, float, min=0),
     min_share=Param(0.6, float, min=0.0, max=1.0, help="share of all its senders in the burst"),
     leave_to_shapes=Param(False, bool, help="skip gather-scatter hubs and scatter-gather sinks"),
+    min_contrast=Param(
+        0.0,
+        float,
+        min=0.0,
+        help="or: burst senders at least this many times those of any other window (0: off)",
+    ),
+    contrast_min_share=Param(
+        0.4, float, min=0.0, max=1.0, help="share the contrast route still asks for"
+    ),
 )
 def fan_in_burst(
     data: DetectionInput,
@@ -258,13 +299,19 @@ def fan_in_burst(
     min_amount: float,
     min_share: float,
     leave_to_shapes: bool,
+    min_contrast: float,
+    contrast_min_share: float,
 ) -> pd.DataFrame:
     """Accounts where >= ``min_counterparties`` senders dealt with the account only inside one
     window, and they are >= ``min_share`` of all its senders in the period. A landlord's
     tenants pay every month and a merchant's or victim's payers are spread over months; a
-    collector's senders come once, together. With ``leave_to_shapes``, accounts that a more
-    specific shape explains (gather-scatter hubs, scatter-gather sinks: indicators
-    ``gather_scatter`` and ``scatter_gather``) are left to their own typologies. Value: that
+    collector's senders come once, together. With ``min_contrast`` > 0 a second route: a
+    person with an ordinary life of their own has one-off payers (customers, friends) spread
+    over the months, which lowers the share; the burst still stands out when it holds
+    ``min_contrast`` times as many one-off senders as any other window sharing no day with it
+    (and ``contrast_min_share`` of all its senders). With ``leave_to_shapes``, accounts that a
+    more specific shape explains (gather-scatter hubs, scatter-gather sinks: indicators
+    ``gather_scatter`` and ``scatter_gather``) are left to their own typologies. Value: the
     share."""
     skip = None
     if leave_to_shapes:
@@ -279,6 +326,8 @@ def fan_in_burst(
         min_share,
         "paid in",
         skip,
+        min_contrast,
+        contrast_min_share,
     )
 
 

@@ -365,6 +365,81 @@ def test_fan_in_burst_against_a_landlord() -> None:
     assert _keys(INDICATORS["fan_in"](_input(rows), min_counterparties=10)) == [1, 2]
 
 
+def _ordinary_life_collector(spread: int) -> list:
+    """Account 1: twelve one-off senders within a week (days 60-65) and ``spread`` one-off
+    customers paying it for lessons, one every nine days, away from that week."""
+    rows = [(f"c{k}", (60 + k // 2, 10), 900, "wire", 100 + k, 1) for k in range(12)]
+    days = [d for d in range(0, 150, 9) if not 45 < d < 80][:spread]
+    rows += [(f"o{k}", (d, 12), 320, "mobile_money", 300 + k, 1) for k, d in enumerate(days)]
+    return rows
+
+
+def test_fan_in_burst_contrast_finds_a_collector_with_an_ordinary_life() -> None:
+    rows = _ordinary_life_collector(spread=10)  # 12 of 22 senders in the burst: 55%
+    assert _keys(INDICATORS["fan_in_burst"](_input(rows))) == []  # share alone misses it
+    out = INDICATORS["fan_in_burst"](_input(rows), min_contrast=4.0)
+    assert _keys(out) == [1]
+    assert out.loc[0, "value"] == pytest.approx(12 / 22)
+    assert "against at most 2 in any other 14-day window" in out.loc[0, "reason"]
+    # below the share the contrast route still asks for, nothing
+    assert (
+        _keys(INDICATORS["fan_in_burst"](_input(rows), min_contrast=4.0, contrast_min_share=0.6))
+        == []
+    )
+
+
+def test_fan_in_burst_contrast_ignores_a_busy_spell_that_goes_on() -> None:
+    """A victim's clients: one-off payers in every week of a six-week spell, so the busiest
+    window is not much busier than the ones around it."""
+    rows = [(f"v{k}", (40 + k, 10), 400, "wire", 100 + k, 1) for k in range(42)]
+    rows += [(f"o{k}", (5 + 3 * k, 12), 320, "wire", 300 + k, 1) for k in range(5)]
+    params = {"min_contrast": 4.0, "contrast_min_share": 0.0}  # the contrast alone decides
+    assert _keys(INDICATORS["fan_in_burst"](_input(rows), **params)) == []
+    # the same burst of 14 in two weeks with no spell around it does stand out
+    calm = [r for r in rows if not (r[0].startswith("v") and not 40 <= r[1][0] < 54)]
+    assert _keys(INDICATORS["fan_in_burst"](_input(calm), **params)) == [1]
+
+
+def test_other_window_peak_matches_a_day_by_day_count() -> None:
+    """``second`` (busiest window sharing no day with the best one) against a direct count
+    over every window end, on random sender histories."""
+    from fiu_analytics.indicators.fan import _confined_peak
+
+    rng = np.random.default_rng(7)
+    rows, k = [], 0
+    for subject in range(1, 30):
+        for sender in range(int(rng.integers(3, 25))):
+            first = int(rng.integers(0, 100))
+            for _ in range(int(rng.integers(1, 3))):
+                rows.append(
+                    (
+                        f"t{k}",
+                        (first + int(rng.integers(0, 20)), 10),
+                        500,
+                        "wire",
+                        1000 + 100 * subject + sender,
+                        subject,
+                    )
+                )
+                k += 1
+    data = _input(rows)
+    best = _confined_peak(data, "dst_account_key", 14, 300).set_index("account_key")
+    frame = pd.DataFrame([(r[5], r[4], r[1][0]) for r in rows], columns=["x", "y", "day"])
+    pairs = frame.groupby(["x", "y"])["day"].agg(["min", "max"]).reset_index()
+    pairs = pairs[pairs["max"] - pairs["min"] < 14]
+    for x, p in pairs.groupby("x"):
+        days = np.arange(0, 150)
+        t0 = int(T0.timestamp()) // 86_400
+        level = (
+            (p["max"].to_numpy()[None, :] <= days[:, None])
+            & (days[:, None] < p["min"].to_numpy()[None, :] + 14)
+        ).sum(1)
+        end = int(best.loc[x, "end"]) - t0
+        assert level.max() == best.loc[x, "peak"]
+        far = (days <= end - 14) | (days >= end + 14)
+        assert level[far].max() == best.loc[x, "second"], x
+
+
 def test_fan_out_burst_against_an_employer() -> None:
     rows = [(f"p{k}", (40 + k // 4, 10), 800, "wire", 1, 100 + k) for k in range(9)]
     rows += [
