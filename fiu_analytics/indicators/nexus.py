@@ -597,27 +597,42 @@ def ransom_intermediary(
 ) -> pd.DataFrame:
     """Intermediaries receiving large MSB/hawala payments from people who had just been paid
     by a family cluster (:func:`relatives` of the receiver) within
-    one pooling window (:func:`pooling_episodes`); the onward payment follows the window."""
+    one pooling window (:func:`pooling_episodes`); the onward payment follows the window.
+    A relative's contribution is a transfer from their account or cash they deposited into
+    the receiver's account (the deposit's ``conductor_party_id``): families without bank
+    accounts pool in cash."""
     tx = data.transactions
     view = data.arrays
     acc = data.accounts[["account_key", "owner_party_id", "country"]]
-    par = data.parties[["party_id", "name", "address", "phone"]].copy()
+    par = data.parties[["party_id", "name", "address", "phone"]].drop_duplicates("party_id")
     par["surname"] = par["name"].str.extract(_SURNAME, expand=False).str.casefold()
-    owners = acc.merge(par, left_on="owner_party_id", right_on="party_id", how="left")
-    info = owners.set_index("account_key")[["surname", "address", "phone"]]
-    # (surname, address, phone) of each account as int32 codes (-1: missing), with a last row
-    # of -1 for account keys that have no account
-    kin = np.full((len(info) + 1, 3), -1, dtype=np.int32)
-    for j, col in enumerate(info.columns):
-        kin[:-1, j] = pd.factorize(info[col], use_na_sentinel=True)[0]
-    keys = pd.Index(info.index)
+    # (surname, address, phone) of each party as int32 codes (-1: missing), with a last row of
+    # -1 for unknown parties; an account's are its owner's
+    pkin = np.full((len(par) + 1, 3), -1, dtype=np.int32)
+    for j, col in enumerate(["surname", "address", "phone"]):
+        pkin[:-1, j] = pd.factorize(par[col], use_na_sentinel=True)[0]
+    pkeys = pd.Index(par["party_id"])
+    kin = pkin[pkeys.get_indexer(acc["owner_party_id"])]
+    kin = np.vstack([kin, np.full((1, 3), -1, dtype=np.int32)])
+    keys = pd.Index(acc["account_key"])
     src, dst = view.src, view.dst
     e = src != dst
     fam_mask = e & relatives(kin[keys.get_indexer(src)], kin[keys.get_indexer(dst)])
-    if not fam_mask.any():
-        return empty_result()
     cols = ["txn_id", "src_account_key", "dst_account_key", "timestamp", "amount_base"]
     fam = tx[cols].iloc[np.flatnonzero(fam_mask)]
+    # cash a relative deposited into the receiver's account: the relative (a negative key per
+    # depositing party, so that distinct relatives are counted) paid the receiver
+    dep = np.flatnonzero(view.equals("channel", "cash_deposit") & view.notna("conductor_party_id"))
+    if len(dep):
+        who = pkeys.get_indexer(view.values_at("conductor_party_id", dep))
+        at = keys.get_indexer(dst[dep])
+        owner = pkeys.get_indexer(acc["owner_party_id"].to_numpy()[np.maximum(at, 0)])
+        kin_dep = relatives(pkin[who], kin[at]) & (who >= 0) & (at >= 0) & (who != owner)
+        if kin_dep.any():
+            cash = tx[cols].iloc[dep[kin_dep]].assign(src_account_key=-1 - who[kin_dep])
+            fam = pd.concat([fam, cash], ignore_index=True) if len(fam) else cash
+    if fam.empty:
+        return empty_result()
     fam_n = pooling_episodes(fam, min_family - 1, family_window_days, min_pooled_share)
     if fam_n.empty:
         return empty_result()

@@ -77,14 +77,27 @@ def relay_episodes(
     max_degree: int,
     gather_days: float,
     scatter_days: float,
+    band: tuple[float, float, float] | None = None,
 ) -> pd.DataFrame:
     """Per account with outgoing one-off transfers, its best relay episode.
 
     Columns: ``account_key``, ``p`` (split time), ``k_in`` / ``k_out`` (distinct one-off
     senders before / receivers after), ``sum_in`` / ``sum_out``, ``ratio`` (out / in),
     ``during`` / ``during_sum`` (transfers received while paying out). Best: most
-    ``min(k_in, k_out)``, then ratio closest to 1, then earliest."""
-    key = ("relay_episodes", min_amount, max_pair_txns, max_degree, gather_days, scatter_days)
+    ``min(k_in, k_out)``, then ratio closest to 1, then earliest. With ``band = (lo, hi,
+    max_during)`` only split points whose episode is a relay (see :func:`_relay_set`) compete:
+    a split at an ordinary payment a few days before the scatter, which counts more receivers
+    but also some of the senders' late payments as arriving meanwhile, no longer hides the
+    split at the scatter itself."""
+    key = (
+        "relay_episodes",
+        min_amount,
+        max_pair_txns,
+        max_degree,
+        gather_days,
+        scatter_days,
+        band,
+    )
     if key in data.cache:
         return data.cache[key]
     e = one_off_edges(data, min_amount, max_pair_txns, max_degree)
@@ -111,6 +124,8 @@ def relay_episodes(
     )
     ep = ep[ep["k_in"] > 0]
     ep["ratio"] = ep["sum_out"] / ep["sum_in"]
+    if band is not None:
+        ep = _relay_set(ep, 1, 1, *band)
     ep["k"] = np.minimum(ep["k_in"], ep["k_out"])
     ep["off"] = (np.log(ep["ratio"].clip(lower=1e-9))).abs()
     ep = (
@@ -340,8 +355,11 @@ def gather_scatter(
     counterparties deal with nobody else in the episode (a stack layer shares them); and no
     sender brought more than ``max_top_source`` of the gathered money (one lump sum followed
     by a few customers' payments is a fan-out, not a gathering). Value: min(sources, sinks)."""
-    ep = relay_episodes(data, min_amount, max_pair_txns, max_degree, gather_days, scatter_days)
-    ep = _relay_set(ep, min_sources, min_sinks, min_ratio, max_ratio, 0.2)
+    band = (min_ratio, max_ratio, 0.2)
+    ep = relay_episodes(
+        data, min_amount, max_pair_txns, max_degree, gather_days, scatter_days, band
+    )
+    ep = _relay_set(ep, min_sources, min_sinks, *band)
     if ep.empty:
         return empty_result()
     e = one_off_edges(data, min_amount, max_pair_txns, max_degree)
@@ -412,8 +430,11 @@ def stack(
     ``min_links`` other relays, in a connected group of >= ``min_relays`` relays. A link is a
     transfer out of one relay's episode into the next one's, carrying at least
     :data:`MIN_LINK_SHARE` of what the payer sent on. Value: the size of that group."""
-    ep = relay_episodes(data, min_amount, max_pair_txns, max_degree, gather_days, scatter_days)
-    rel = _relay_set(ep, 2, 1, min_ratio, max_ratio, 0.2)
+    band = (min_ratio, max_ratio, 0.2)
+    ep = relay_episodes(
+        data, min_amount, max_pair_txns, max_degree, gather_days, scatter_days, band
+    )
+    rel = _relay_set(ep, 2, 1, *band)
     if len(rel) < min_relays:
         return empty_result()
     e = one_off_edges(data, min_amount, max_pair_txns, max_degree)
@@ -616,7 +637,7 @@ def bipartite(
     passing = passing[passing >= 0.5]
     pairs = pairs[~pd.MultiIndex.from_frame(pairs[["w", "s"]]).isin(passing.index)]
     # relays pass the money straight on: they are the layers of a stack (indicator "stack")
-    ep = relay_episodes(data, 100.0, 2, max_degree, 12, 4)
+    ep = relay_episodes(data, 100.0, 2, max_degree, 12, 4, (0.85, 1.05, 0.2))
     relays = _relay_set(ep, 2, 1, 0.85, 1.05, 0.2)["account_key"].to_numpy()
     pairs = _two_core(pairs[~pairs["s"].isin(relays) & ~pairs["d"].isin(relays)], 2)
     if pairs.empty:

@@ -18,12 +18,18 @@ def _country(account: int) -> str:
     return "LB" if account == INTERMEDIARY else "GB"
 
 
-def _data(rows: list[tuple], people: dict[int, tuple[str, str, str]]) -> DetectionInput:
-    """Rows (hours, amount, src, dst, channel); ``people`` per account key: (name, address,
-    phone) of its holder (others get their own)."""
-    cols = [*LEDGER_COLUMNS, "dst_country"]
-    tx = [(f"t{i}", T0 + pd.Timedelta(hours=h), float(a), ch, s, d, _country(d))
-          for i, (h, a, s, d, ch) in enumerate(rows)]  # fmt: skip
+def _data(
+    rows: list[tuple],
+    people: dict[int, tuple[str, str, str]],
+    depositors: dict[str, tuple[str, str, str]] | None = None,
+) -> DetectionInput:
+    """Rows (hours, amount, src, dst, channel[, conductor party]); ``people`` per account
+    key: (name, address, phone) of its holder (others get their own); ``depositors``: parties
+    without an account here (party id: name, address, phone)."""
+    cols = [*LEDGER_COLUMNS, "dst_country", "conductor_party_id"]
+    tx = [(f"t{i}", T0 + pd.Timedelta(hours=r[0]), float(r[1]), r[4], r[2], r[3], _country(r[3]),
+           r[5] if len(r) > 5 else None)
+          for i, r in enumerate(rows)]  # fmt: skip
     keys = sorted({r[2] for r in rows} | {r[3] for r in rows})
     accounts = pd.DataFrame(
         {
@@ -42,6 +48,10 @@ def _data(rows: list[tuple], people: dict[int, tuple[str, str, str]]) -> Detecti
                 "phone": people.get(k, ("", "", f"+44{k:06d}"))[2],
             }
             for k in keys
+        ]
+        + [
+            {"party_id": pid, "name": n, "address": a, "phone": ph}
+            for pid, (n, a, ph) in (depositors or {}).items()
         ]
     )
     return detection_input(tx, columns=cols, accounts=accounts, parties=par)
@@ -104,6 +114,29 @@ def test_a_household_sharing_costs_every_month_is_no_pooling_episode() -> None:
     pooled = [(h % (7 * DAY), a, s, d, ch) for h, a, s, d, ch in rows[:-1]]
     pooled.append((9 * DAY, 9000, PAYER, INTERMEDIARY, "msb_remittance"))
     assert list(_nx01(_data(pooled, FAMILY))["account_key"]) == [INTERMEDIARY]
+
+
+def test_relatives_depositing_cash_into_the_payers_account_are_part_of_the_pooling() -> None:
+    # one relative pays by transfer; two others, without accounts here, bring cash to the
+    # branch and deposit it into the payer's account (the deposit names them as conductor)
+    aunts = {
+        "PX1": ("Samira Haddad", HOME, "+44700011"),
+        "PX2": ("Yusuf Haddad", "2 Dale St, Leeds", "+44700001"),  # the family phone
+    }
+    rows = [
+        (30 * DAY, 2800, 2, PAYER, "mobile_money"),
+        (32 * DAY, 2400, PAYER, PAYER, "cash_deposit", "PX1"),
+        (35 * DAY, 2900, PAYER, PAYER, "cash_deposit", "PX2"),
+        (39 * DAY, 9000, PAYER, INTERMEDIARY, "msb_remittance"),
+    ]
+    r = _nx01(_data(rows, FAMILY, aunts))
+    assert list(r["account_key"]) == [INTERMEDIARY]
+    assert {"t1", "t2"} <= set(r.loc[0, "evidence_txn_ids"])
+    # the payer depositing his own cash, or a stranger's deposit, is no relative's payment
+    own = [(*r_[:5], "P1") if r_[4] == "cash_deposit" else r_ for r_ in rows]
+    assert _nx01(_data(own, FAMILY, aunts)).empty
+    strangers = {k: (f"Ann Lee{i}", f"{i} Far Rd, York", f"+4490{i}") for i, k in enumerate(aunts)}
+    assert _nx01(_data(rows, FAMILY, strangers)).empty
 
 
 def test_relatives_on_codes_matches_values():
