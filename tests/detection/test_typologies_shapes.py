@@ -83,3 +83,36 @@ def test_clean_world_raises_no_layering_alert(catalog: dict, tmp_path: Path) -> 
     data, _ = _world(tmp_path, 21, {})
     alerts = detect(data, list(catalog.values()))
     assert len(alerts) == 0
+
+
+def test_pass_through_alerts_a_mule_with_a_life_of_its_own_not_a_saver(catalog: dict) -> None:
+    """TY-PASS-THROUGH 1.2.0: mirrored flows alone (each sizeable receipt from several payers
+    leaving within hours, almost in full) alert, though the owner's salary, rent and spending
+    keep the account's flow-through ratio under 0.9; a high flow-through ratio alone (salary
+    moved on to one's own savings on payday) does not."""
+    from tests.ledger import LEDGER_COLUMNS, detection_input
+
+    t0 = pd.Timestamp("2025-01-01", tz="UTC")
+
+    def at(day: float, hour: float) -> pd.Timestamp:
+        return t0 + pd.Timedelta(days=day, hours=hour)
+
+    mule, saver = 1, 2
+    rows = []
+    for m in range(3):  # the mule's own life: salary in, rent out, a balance kept
+        rows.append((f"pay{m}", at(30 * m + 1, 9), 4200.0, "wire", 900, mule))
+        rows.append((f"rent{m}", at(30 * m + 3, 9), 1100.0, "wire", mule, 901))
+    for k in range(10):  # the scheme: ten payers, each receipt forwarded within hours
+        rows.append((f"in{k}", at(35 + 2 * k, 10), 1800.0 + 50 * k, "wire", 100 + k, mule))
+        rows.append((f"out{k}", at(35 + 2 * k, 14), 1750.0 + 50 * k, "wire", mule, 700))
+    for m in range(3):  # the saver: salary in, most of it to savings the same day
+        rows.append((f"sal{m}", at(30 * m + 1, 9), 3000.0, "wire", 902, saver))
+        rows.append((f"sav{m}", at(30 * m + 1, 12), 2900.0, "wire", saver, 903))
+    data = detection_input(rows, LEDGER_COLUMNS)
+    alerts = detect(data, [catalog["TY-PASS-THROUGH"]])
+    assert set(alerts["subject_account_key"]) == {mule}
+    assert alerts["indicators"].iloc[0].startswith("mirrored_flows=10 (")
+    assert alerts["score"].iloc[0] == pytest.approx(0.6)
+    # with seven such receipts (mirrored_flows 0.7) the mule is not alerted on them alone
+    fewer = [r for r in rows if r[0] not in {"in7", "out7", "in8", "out8", "in9", "out9"}]
+    assert detect(detection_input(fewer, LEDGER_COLUMNS), [catalog["TY-PASS-THROUGH"]]).empty
