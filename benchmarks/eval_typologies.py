@@ -5,11 +5,11 @@ per seed, runs every typology of the catalog, and reports per typology: scenario
 account-level precision, recall and F1; then the share of accounts alerted on a clean world
 (preset ``clean``: normal behaviour only). Writes docs/evaluation.md unless --no-write.
 
-Seeds used while developing typologies: 1-14, 1001-1002, 3001-3002 and 4001-4004 (the last
-two sets each recorded once as held-out figures, then used for development). Held-out seeds:
-2001-2002 (recorded) and 5001-5004 (recorded); 6001+ not yet used by the typologies.
+Seeds used while developing typologies: 1-14, 1001-1002, 3001-3002, 4001-4004 and 5001-5004
+(the last three sets each recorded once as held-out figures, then used for development).
+Held-out seeds: 2001-2002 and 6001-6004 (recorded); 7001+ not yet used by the typologies.
 
-    python benchmarks/eval_typologies.py --seeds 5001 5002 5003 5004 --preset small
+    python benchmarks/eval_typologies.py --seeds 6001 6002 6003 6004 --preset small
     python benchmarks/eval_typologies.py --seeds 1 --only TY-STRUCTURING --no-write   # while tuning
 """
 
@@ -141,7 +141,7 @@ def main() -> int:
         f"{' '.join(map(str, args.seeds))}`",
         "",
         "Worlds generated from seeds not used while developing the typologies (development "
-        "used seeds 1-14, 1001-1002, 3001-3002 and 4001-4004). Scenario recall: a scenario is found "
+        "used seeds 1-14, 1001-1002, 3001-3002, 4001-4004 and 5001-5004). Scenario recall: a scenario is found "
         "when an alert of the typology names one of its core accounts. Precision: share of "
         "accounts the typology alerts that are core accounts of scenarios of its labels or "
         "related labels (scenarios that contain the same behaviour, e.g. the trafficking "
