@@ -257,13 +257,27 @@ class Store:
         start: Any = None,
         end: Any = None,
         columns: Iterable[str] | None = None,
+        dictionary: Iterable[str] = (),
     ) -> pa.Table:
-        """Read a table as Arrow; transactions are filtered to ``start <= timestamp < end``."""
+        """Read a table as Arrow; transactions are filtered to ``start <= timestamp < end``.
+        String columns named in ``dictionary`` come back dictionary-encoded, straight from
+        Parquet's own dictionary pages (no string per row is built)."""
         paths = self.files(table, start, end)
         cols = list(columns) if columns is not None else table.names
+        dict_cols = [c for c in dictionary if pa.types.is_string(table.arrow_schema.field(c).type)]
+        arrow_schema = pa.schema(
+            [
+                f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in dict_cols else f
+                for f in table.arrow_schema
+            ]
+        )
         if not paths:
-            return table.arrow_schema.empty_table().select(cols)
-        dataset = ds.dataset([str(p) for p in paths], schema=table.arrow_schema, format="parquet")
+            return arrow_schema.empty_table().select(cols)
+        fmt: Any = "parquet"
+        if dict_cols:
+            opts = ds.ParquetReadOptions(dictionary_columns=dict_cols)
+            fmt = ds.ParquetFileFormat(read_options=opts)
+        dataset = ds.dataset([str(p) for p in paths], schema=arrow_schema, format=fmt)
         flt = None
         if table.partition_by == "month":
             if start is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from fiu_analytics import schema
 from fiu_analytics.errors import StoreError
@@ -30,10 +31,24 @@ def resolve_period(
     return lo, hi
 
 
+CATEGORICAL_COLUMNS = ("currency", "reporter_id", "report_id", "batch_id")
+"""Transaction columns detection holds as pandas categoricals: they repeat a few values and
+no indicator computes with them (they are carried into evidence and case packages). A code
+per row and each distinct value once, instead of an Arrow string per row: 61 of the 193 bytes
+a row the frame took. Columns that indicators compare with each other or with other columns
+(countries, channel, city ...) stay strings: pandas compares categoricals only when their
+categories are the same."""
+
+
 def load_detection_input(store: Store, start: Any = None, end: Any = None) -> DetectionInput:
-    """Transactions of the period (sorted by time) plus accounts, parties and reference data."""
+    """Transactions of the period (sorted by time) plus accounts, parties and reference data.
+    :data:`CATEGORICAL_COLUMNS` are pandas categoricals."""
     lo, hi = resolve_period(store, start, end)
-    tx = store.read_arrow(schema.TRANSACTIONS, lo, hi).sort_by("timestamp").to_pandas()
+    at = store.read_arrow(schema.TRANSACTIONS, lo, hi, dictionary=CATEGORICAL_COLUMNS)
+    at = at.sort_by("timestamp")
+    tx = at.to_pandas()
+    del at
+    pa.default_memory_pool().release_unused()  # the read's buffers, back to the system
     return DetectionInput(
         transactions=tx,
         accounts=store.read(schema.ACCOUNTS),
