@@ -129,7 +129,7 @@ def account_parties(data: DetectionInput) -> pd.DataFrame:
             a[c] = None
     a["country"] = a["acc_country"].where(a["acc_country"].notna(), a["country"])
     name = a["name"].fillna("").astype(str).str.strip().str.casefold()
-    surname = name.str.split().str[-1].fillna("")
+    surname = name.str.extract(r"(\S+)$", expand=False).fillna("")  # last word
     is_person = a["party_type"].fillna("person").eq("person").to_numpy()
     a["family"] = np.where(is_person & (surname != ""), "n:" + surname, "p:" + a["party_id"])
     a["city"] = _address_city(a["address"])

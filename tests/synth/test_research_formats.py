@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from fiu_analytics import schema
 from fiu_analytics.models import account_labels
@@ -44,23 +45,30 @@ def test_amlsim_folder_reads_back(small_world, tmp_path: Path) -> None:
     assert len(back.read(schema.LABELS)) > 0
 
 
+@pytest.mark.parametrize("fmt", ["amlsim", "amlworld"])
 def test_train_and_evaluate_run_unchanged_on_research_data(
-    small_world, tmp_path: Path, capsys
+    small_world, tmp_path: Path, fmt: str
 ) -> None:
-    """The commands an analyst runs on generated data run as they are on an AMLSim folder."""
+    """The commands an analyst runs on generated data run as they are on an AMLSim folder
+    and on an AMLworld file: ingest, train, evaluate with the model."""
     store, _ = small_world
-    folder = write_amlsim(store, tmp_path / "sim")
+    if fmt == "amlsim":
+        path = write_amlsim(store, tmp_path / "sim") / "transactions.csv"
+        flag, yes = "is_sar", "true"
+    else:
+        path = write_amlworld(store, tmp_path / "W_Trans.csv")
+        flag, yes = "Is Laundering", "1"
     data = ["--data-dir", str(tmp_path / "s")]
-    assert main(["ingest", str(folder / "transactions.csv"), "--format", "amlsim", *data]) == 0
+    assert main(["ingest", str(path), "--format", fmt, *data]) == 0
     assert main(["train", *data, "--models", str(tmp_path / "m")]) == 0
     out = tmp_path / "methods.csv"
     ev = ["evaluate", *data, "--model", str(tmp_path / "m" / "account_risk")]
     assert main([*ev, "--methods-output", str(out)]) == 0
     table = pd.read_csv(out)
     txn = table[table["level"] == "transaction"].set_index("method")
-    # research labels are per transaction: every SAR transaction is a positive
-    with open(folder / "transactions.csv", encoding="utf-8") as fh:
-        sar = sum(r["is_sar"].lower() == "true" for r in csv.DictReader(fh))
+    # research labels are per transaction: every flagged transaction is a positive
+    with open(path, encoding="utf-8") as fh:
+        sar = sum(r[flag].lower() == yes for r in csv.DictReader(fh))
     assert (txn["positives"] == sar).all() and sar > 0
     acc = table[table["level"] == "account"].set_index("method")
     assert acc.loc["ML", "pr_auc"] > acc.loc["ML", "positives"] / len(
