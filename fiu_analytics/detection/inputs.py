@@ -14,6 +14,11 @@ from fiu_analytics.reference import country_reference
 from fiu_analytics.store import Store
 
 
+def _utc(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
+
+
 def resolve_period(
     store: Store, start: Any = None, end: Any = None
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -24,8 +29,8 @@ def resolve_period(
             f"{store.root}: the store holds no transactions; run `fiu generate` or "
             "`fiu ingest` first"
         )
-    lo = pd.Timestamp(start, tz="UTC") if start else rng[0].normalize()
-    hi = pd.Timestamp(end, tz="UTC") if end else rng[1].normalize() + pd.Timedelta(days=1)
+    lo = _utc(start) if start else rng[0].normalize()
+    hi = _utc(end) if end else rng[1].normalize() + pd.Timedelta(days=1)
     if hi <= lo:
         raise StoreError(f"period end {hi:%Y-%m-%d} is not after start {lo:%Y-%m-%d}")
     return lo, hi
