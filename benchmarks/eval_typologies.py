@@ -140,14 +140,14 @@ def main() -> int:
         f"Command: `python benchmarks/eval_typologies.py --preset {args.preset} --seeds "
         f"{' '.join(map(str, args.seeds))}`",
         "",
-        "Worlds generated from seeds not used while developing the typologies (development "
-        "used seeds 1-14, 1001-1002, 3001-3002, 4001-4004 and 5001-5004). Scenario recall: a scenario is found "
-        "when an alert of the typology names one of its core accounts. Precision: share of "
-        "accounts the typology alerts that are core accounts of scenarios of its labels or "
-        "related labels (scenarios that contain the same behaviour, e.g. the trafficking "
-        "controller of an NX-04 scenario for TY-HTSE); strict precision counts its own "
-        "labels only. Targets: scenario recall >= 0.95 and precision >= 0.8 per typology; at "
-        "most 0.1% of accounts alerted on a clean world.",
+        "Worlds generated from seeds not used while developing the typologies (development used"
+        " seeds 1-14, 1001-1002, 3001-3002, 4001-4004 and 5001-5004). Scenario recall: a "
+        "scenario is found when an alert of the typology names one of its core accounts. "
+        "Precision: share of accounts the typology alerts that are core accounts of scenarios "
+        "of its labels or related labels (scenarios that contain the same behaviour, e.g. the "
+        "trafficking controller of an NX-04 scenario for TY-HTSE); strict precision counts its "
+        "own labels only. Targets: scenario recall >= 0.95 and precision >= 0.8 per typology; "
+        "at most 0.1% of accounts alerted on a clean world.",
         "",
         "| typology | labels | scenarios | scenario recall | min | alerted | precision | "
         "min | strict precision | F1 |",
