@@ -935,8 +935,8 @@ def write_doc() -> None:
             "|---|---|---|---|---|---|",
         ]
         what = {
-            "ours_edges": "EdgeFeatures() defaults: windows 1/7/30 d, cycles 2-6 hops in 21 d, "
-            "scatter-gather 5 d (79 columns)",
+            "ours_edges": "EdgeFeatures() defaults: windows 1/7/21/30 d, cycles 2-6 hops in 21 d, "
+            "scatter-gather 5 d, amount statistics and cash 21 d (127 columns)",
             "ours_edges_no_patterns": "EdgeFeatures(patterns=False)",
             "gfp_default": "snapml GFP default set: fan in/out 12 h + vertex statistics",
             "gfp_patterns": "snapml GFP + degree, scatter-gather, temporal cycles",

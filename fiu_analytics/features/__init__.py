@@ -18,7 +18,7 @@ from fiu_analytics.features.accounts import (
 )
 from fiu_analytics.features.edges import EdgeFeatures, edge_feature_names
 
-FEATURE_VERSION = "1.1.0"
+FEATURE_VERSION = "1.2.0"
 
 __all__ = [
     "FEATURE_VERSION",

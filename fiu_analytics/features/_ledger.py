@@ -12,8 +12,9 @@ from fiu_analytics.features._common import epoch_seconds
 
 ARRAY_COLUMNS: tuple[str, ...] = ("timestamp", "src_account_key", "dst_account_key", "amount_base")
 """Column order of numeric-array input: epoch seconds, payer key, payee key, base amount. Further
-columns are ignored; channel and countries are unknown (their features are 0). Trailing columns
-may be left out: the payee then defaults to the payer (a self-loop) and the amount to 0."""
+columns are ignored; channel and countries are unknown (their features are 0; a self-loop counts
+as cash going out). Trailing columns may be left out: the payee then defaults to the payer (a
+self-loop) and the amount to 0."""
 FRAME_COLUMNS: tuple[str, ...] = (
     "timestamp",
     "src_account_key",
@@ -25,19 +26,22 @@ FRAME_COLUMNS: tuple[str, ...] = (
 @dataclass
 class Batch:
     """Transactions as arrays. ``key`` identifies a transaction (hash of ``txn_id``, or of the
-    whole row for arrays) so that one seen in history and again in X is counted once."""
+    whole row for arrays) so that one seen in history and again in X is counted once.
+    ``deposit``: a self-loop whose channel is ``cash_deposit`` (money coming in; every other
+    self-loop is money going out, as in :func:`account_features`)."""
 
     t: np.ndarray
     src: np.ndarray
     dst: np.ndarray
     amount: np.ndarray
     key: np.ndarray
+    deposit: np.ndarray
 
     def __len__(self) -> int:
         return len(self.t)
 
     def take(self, sel: np.ndarray) -> Batch:
-        return Batch(self.t[sel], self.src[sel], self.dst[sel], self.amount[sel], self.key[sel])
+        return Batch(*(getattr(self, f)[sel] for f in Batch.fields()))
 
     @staticmethod
     def concat(a: Batch, b: Batch) -> Batch:
@@ -45,12 +49,12 @@ class Batch:
 
     @staticmethod
     def fields() -> tuple[str, ...]:
-        return ("t", "src", "dst", "amount", "key")
+        return ("t", "src", "dst", "amount", "key", "deposit")
 
     @staticmethod
     def empty() -> Batch:
         z = np.zeros(0, np.int64)
-        return Batch(z, z, z, np.zeros(0), np.zeros(0, np.uint64))
+        return Batch(z, z, z, np.zeros(0), np.zeros(0, np.uint64), np.zeros(0, bool))
 
 
 def is_ledger_frame(X: object) -> bool:
@@ -77,7 +81,11 @@ def batch_from_frame(X: pd.DataFrame) -> Batch:
         key = pd.util.hash_array(X["txn_id"].astype(str).to_numpy(object))
     else:
         key = _row_key(t, src, dst, amount)
-    return Batch(t, src, dst, amount, key)
+    deposit = np.zeros(len(t), bool)
+    loop = src == dst
+    if "channel" in X.columns and loop.any():
+        deposit[loop] = (X["channel"].to_numpy(object)[loop] == "cash_deposit").astype(bool)
+    return Batch(t, src, dst, amount, key, deposit)
 
 
 def batch_from_array(arr: np.ndarray) -> Batch:
@@ -87,7 +95,7 @@ def batch_from_array(arr: np.ndarray) -> Batch:
     amount = arr[:, 3].astype(float) if arr.shape[1] > 3 else np.zeros(len(arr))
     # the identity of a row is all its values as given (before flooring)
     key = pd.util.hash_pandas_object(pd.DataFrame(arr), index=False).to_numpy(np.uint64)
-    return Batch(t, src, dst, amount, key)
+    return Batch(t, src, dst, amount, key, np.zeros(len(t), bool))  # no channel: no deposits
 
 
 def _row_key(t: np.ndarray, src: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> np.ndarray:

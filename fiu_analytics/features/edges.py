@@ -9,7 +9,8 @@ hop). Timestamps are floored to the second.
 
 Counts, sums and distinct counterparties run over *transfers*, transactions between two
 different accounts; cash deposits and withdrawals are self-loops (src = dst) and show in the
-row's own channel and amount features and in :func:`account_features`, not in graph counts.
+row's own channel and amount features, in each endpoint's cash columns (``e_cash_in_*``,
+``e_cash_out_*``) and in :func:`account_features`, not in graph counts.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from fiu_analytics.features.accounts import (
     is_round,
 )
 
-DEFAULT_EDGE_WINDOWS: tuple[str, ...] = ("1D", "7D", "30D")
+DEFAULT_EDGE_WINDOWS: tuple[str, ...] = ("1D", "7D", "21D", "30D")
 
 # log-amounts are centred on this constant before their power sums are accumulated, which keeps
 # the running sums small (the variance is a difference of two of them); any constant gives the
@@ -102,7 +103,8 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
     windows : trailing windows of the per-endpoint counts, sums and distinct counterparties.
     amount_window : trailing window of the per-endpoint amount statistics (mean, minimum and
         maximum of the amounts, standard deviation and skewness of their logarithms), in and
-        out, for both endpoints.
+        out, for both endpoints; also of the transfers per distinct counterparty and of the
+        endpoints' cash (count and sum of cash deposits and of cash withdrawals).
     cycle_window : a temporal cycle closes within this (first hop after ``t - cycle_window``).
     max_cycle_length : longest ring counted (2 to 10 hops).
     scatter_gather_window : window of scatter-gather and gather-scatter.
@@ -318,6 +320,13 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
         ev = {"out": SortedEvents(es, et, t0, span, ea), "in": SortedEvents(ed, et, t0, span, ea)}
         dist = {"out": _Distinct(es, ed, et, t0, span), "in": _Distinct(ed, es, et, t0, span)}
         moments = {side: _Moments(e, ea) for side, e in ev.items()}
+        # cash: self-loops, deposits in and every other self-loop (withdrawals) out
+        loop = ~transfer
+        lt, ls, la, ldep = g.t[loop], sc[loop], g.amount[loop], g.deposit[loop]
+        cash = {
+            side: SortedEvents(ls[m], lt[m], t0, span, la[m])
+            for side, m in (("in", ldep), ("out", ~ldep))
+        }
         his: dict[tuple[str, str], np.ndarray] = {}
         for end_name, q_raw in (("src", qs), ("dst", qd)):
             # queries sorted by (account, time): searchsorted then walks the keys forward
@@ -337,6 +346,18 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
                     rows[f"{end_name}_{side}_sum_{lab}"] = e.cw[hi] - e.cw[lo]
                     rows[f"{end_name}_{side}_distinct_{lab}"] = dist[side].count(q, tq, w)
             rows.update(_amount_stats(ev, moments, q, tq, p["amount_window"], end_name))
+            lab_a = window_label(p["amount_window"])
+            for side in ("in", "out"):  # transfers per distinct counterparty
+                hi = his[(end_name, side)][qo]
+                n_a = (hi - ev[side].upto(q, tq - p["amount_window"])).astype(float)
+                d_a = dist[side].count(q, tq, p["amount_window"])
+                rows[f"{end_name}_{side}_per_counterparty_{lab_a}"] = np.divide(
+                    n_a, d_a, out=np.zeros(len(q)), where=d_a > 0
+                )
+            for side, e in cash.items():
+                n_c, s_c = e.count_sum(q, tq - p["amount_window"], tq)
+                rows[f"{end_name}_cash_{side}_count_{lab_a}"] = n_c
+                rows[f"{end_name}_cash_{side}_sum_{lab_a}"] = s_c
             for name, values in rows.items():
                 out[qo, col[name]] = values
             for w in p["windows"]:
@@ -518,6 +539,13 @@ def _amount_stat_names(end_name: str, lab: str) -> list[str]:
     return [f"{end_name}_{side}_{s}_{lab}" for side in ("in", "out") for s in _AMOUNT_STATS]
 
 
+def _repeat_and_cash_names(end_name: str, lab: str) -> list[str]:
+    names = [f"{end_name}_{side}_per_counterparty_{lab}" for side in ("in", "out")]
+    return names + [
+        f"{end_name}_cash_{side}_{s}_{lab}" for side in ("in", "out") for s in ("count", "sum")
+    ]
+
+
 def _amount_stats(
     ev: dict[str, SortedEvents],
     moments: dict[str, _Moments],
@@ -577,6 +605,7 @@ def edge_feature_names(p: dict | None = None) -> list[str]:
                 ]
             names.append(f"{end_name}_pass_through_{lab}")
         names += _amount_stat_names(end_name, window_label(p["amount_window"]))
+        names += _repeat_and_cash_names(end_name, window_label(p["amount_window"]))
     names += ["src_hours_since_in", "amount_to_src_last_in", "amount_to_src_mean_out"]
     names += ["amount_to_dst_mean_in"]
     names += ["gather_scatter"]

@@ -118,12 +118,16 @@ def test_no_look_ahead_later_rows_change_nothing_earlier() -> None:
         for h in np.sort(rng.uniform(0, 24 * 20, n)).round(2)
     ]
     tx = ledger(rows)
+    # every other self-loop a cash deposit (the rest count as cash going out)
+    loops = np.flatnonzero(tx["src_account_key"] == tx["dst_account_key"])
+    tx.loc[loops[::2], "channel"] = "cash_deposit"
     cut = tx["timestamp"].iloc[250]
     full = small(scatter_gather_ordered=False).fit_transform(tx)
     early_rows = tx["timestamp"] <= cut
     alone = small(scatter_gather_ordered=False).fit_transform(tx[early_rows])
     pd.testing.assert_frame_equal(full[early_rows.to_numpy()], alone)
     assert full["cycles_total"].sum() > 0 and full["scatter_gather_sources"].sum() > 0
+    assert full["dst_cash_in_count_21d"].sum() > 0 and full["src_cash_out_sum_21d"].sum() > 0
     # shuffling the rows changes nothing either (ties are simultaneous)
     shuffled = tx.sample(frac=1.0, random_state=0)
     again = small(scatter_gather_ordered=False).fit_transform(shuffled).loc[tx.index]
@@ -225,6 +229,45 @@ def test_amount_statistics_match_a_direct_computation() -> None:
                 assert f.iloc[i][f"{end}_{side}_log_amount_std_7d"] == pytest.approx(
                     spread if spread**2 > 1e-4 else 0.0, abs=1e-9
                 )
+
+
+def test_transfers_per_counterparty_in_the_amount_window() -> None:
+    # 1 pays 2 twice and 3 once; 4 pays 2; 25 days later 1 pays 2 again
+    rows = [(1, 2, 0, 10), (1, 2, 1, 10), (1, 3, 2, 10), (4, 2, 3, 10), (1, 2, 600, 10)]
+    f = small(amount_window="21D").fit_transform(ledger(rows))
+    assert f["src_out_per_counterparty_21d"].tolist() == [1, 2, 1.5, 1, 1]
+    assert f["dst_in_per_counterparty_21d"].tolist() == [1, 2, 1, 1.5, 1]
+    assert f["src_in_per_counterparty_21d"].tolist() == [0, 0, 0, 0, 0]
+
+
+def test_cash_of_both_endpoints_in_the_window() -> None:
+    # 9 deposits cash twice and withdraws once; it pays 5, and 25 days later receives from 1
+    rows = [
+        (9, 9, 0, 3_000, "cash_deposit"),
+        (9, 9, 1, 2_000, "cash_deposit"),
+        (9, 5, 2, 4_500),
+        (9, 9, 3, 400, "cash_withdrawal"),
+        (1, 9, 600, 100),
+    ]
+    tx = ledger(rows)
+    f = small(amount_window="21D").fit_transform(tx)
+    assert f["src_cash_in_count_21d"].tolist() == [1, 2, 2, 2, 0]
+    assert f["src_cash_in_sum_21d"].tolist() == [3_000, 5_000, 5_000, 5_000, 0]
+    assert f["src_cash_out_sum_21d"].tolist() == [0, 0, 0, 400, 0]
+    # the payee side: 9 paid 5 (no cash); 9 receives 25 days later, its cash left the window
+    assert f["dst_cash_in_count_21d"].tolist() == [1, 2, 0, 2, 0]
+    assert f["dst_cash_out_count_21d"].tolist() == [0, 0, 0, 1, 0]
+    # transfers are not cash, cash is not a transfer
+    assert f["src_out_count_7d"].iloc[3] == 1 and f["src_in_count_7d"].iloc[3] == 0
+    # a later period sees the history's deposits as deposits
+    ef = small(amount_window="21D").fit(tx.iloc[:2])
+    pd.testing.assert_frame_equal(ef.transform(tx.iloc[2:]), f.iloc[2:])
+    # without a channel (array input) every self-loop is cash going out
+    t = tx["timestamp"].astype("int64").to_numpy() // 10**6
+    arr = np.c_[t, tx["src_account_key"], tx["dst_account_key"], tx["amount_base"]].astype(float)
+    g = small(amount_window="21D").fit_transform(arr)
+    assert g["src_cash_in_count_21d"].sum() == 0
+    assert g["src_cash_out_count_21d"].tolist() == [1, 2, 2, 3, 0]
 
 
 def test_numeric_array_input_and_pipeline() -> None:
