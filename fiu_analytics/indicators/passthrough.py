@@ -19,7 +19,6 @@ import pandas as pd
 from fiu_analytics.indicators._flows import (
     DAY,
     HOUR,
-    column,
     forward_dwell,
     money,
     result_frame,
@@ -29,6 +28,19 @@ from fiu_analytics.indicators._flows import (
 from fiu_analytics.indicators.base import DetectionInput, Param, empty_result, indicator, ramp
 
 
+def _sort_order(group: np.ndarray, t: np.ndarray, late: np.ndarray) -> np.ndarray:
+    """``np.lexsort((late, t, group))`` (stable), as one argsort of an int64 key when the key
+    fits (always, for account keys and seconds of any realistic store)."""
+    if len(t) == 0:
+        return np.zeros(0, np.int64)
+    g0, t0 = int(group.min()), int(t.min())
+    width = 2 * (int(t.max()) - t0 + 1)
+    if (int(group.max()) - g0 + 1) * width >= 2**62:
+        return np.lexsort((late, t, group))
+    key = (group - g0) * width + (t - t0) * 2 + late
+    return np.argsort(key, kind="stable")
+
+
 def money_movements(data: DetectionInput) -> pd.DataFrame:
     """One row per account and movement, sorted by (account, time): ``acct``, ``t``, ``a``,
     ``inflow`` (bool), ``row``, ``other`` (the counterparty; the account itself for cash). A
@@ -36,33 +48,33 @@ def money_movements(data: DetectionInput) -> pd.DataFrame:
     a cash withdrawal an outflow of its own account."""
     if "money_movements" in data.cache:
         return data.cache["money_movements"]
-    tx = data.transactions
-    src = tx["src_account_key"].to_numpy().astype(np.int64)
-    dst = tx["dst_account_key"].to_numpy().astype(np.int64)
-    amt = tx["amount_base"].to_numpy(dtype=float)
-    chan = column(data, "channel")
-    t = data.ts_seconds
-    rows = np.arange(len(tx))
+    # built on the shared arrays and sorted once (no frame is built and then copied in order)
+    v = data.arrays
+    src, dst, amt, t = v.src, v.dst, v.amount, data.ts_seconds
     loop = src == dst
-    dep = loop & (chan == "cash_deposit")
-    wdr = loop & ~dep
-    inn = ~loop | dep
-    out = ~loop | wdr
+    dep = loop & v.equals("channel", "cash_deposit")
+    inn = np.flatnonzero(~loop | dep)
+    out = np.flatnonzero(~loop | (loop & ~dep))
+    acct = np.concatenate([dst[inn], src[out]])
+    tt = np.concatenate([t[inn], t[out]])
+    inflow = np.zeros(len(inn) + len(out), bool)
+    inflow[: len(inn)] = True
+    # by account, then time, inflows before outflows at the same instant (money must arrive
+    # before it can leave): one stable sort of a combined key, as np.lexsort of the three
+    order = _sort_order(acct, tt, ~inflow)
+    rows = np.concatenate([inn, out])[order]
+    inflow = inflow[order]
     frame = pd.DataFrame(
         {
-            "acct": np.r_[dst[inn], src[out]],
-            "t": np.r_[t[inn], t[out]],
-            "a": np.r_[amt[inn], amt[out]],
-            "inflow": np.r_[np.ones(inn.sum(), bool), np.zeros(out.sum(), bool)],
-            "row": np.r_[rows[inn], rows[out]],
-            "other": np.r_[src[inn], dst[out]],
-        }
+            "acct": acct[order],
+            "t": tt[order],
+            "a": amt[rows],
+            "inflow": inflow,
+            "row": rows,
+            "other": np.where(inflow, src[rows], dst[rows]),
+        },
+        copy=False,
     )
-    # inflows before outflows at the same instant (money must arrive before it can leave)
-    order = np.lexsort(
-        (~frame["inflow"].to_numpy(), frame["t"].to_numpy(), frame["acct"].to_numpy())
-    )
-    frame = frame.iloc[order].reset_index(drop=True)
     data.cache["money_movements"] = frame
     return frame
 

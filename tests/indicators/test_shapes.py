@@ -487,3 +487,18 @@ def test_new_indicators_declare_checked_parameters() -> None:
         spec = get_indicator(ind)
         assert spec.params and spec.func.__doc__
         assert spec.resolve({}) == {k: p.default for k, p in spec.params.items()}
+
+
+def test_movement_sort_order_is_lexsort() -> None:
+    """money_movements' one-key sort gives np.lexsort's order (ties in input order), and
+    falls back to lexsort when the key would not fit in int64."""
+    from fiu_analytics.indicators.passthrough import _sort_order
+
+    rng = np.random.default_rng(3)
+    g = rng.integers(0, 50, 5000)
+    t = rng.integers(1_700_000_000, 1_700_000_400, 5000)
+    late = rng.random(5000) < 0.5
+    assert (_sort_order(g, t, late) == np.lexsort((late, t, g))).all()
+    huge = g * (2**40)
+    assert (_sort_order(huge, t, late) == np.lexsort((late, t, huge))).all()
+    assert len(_sort_order(g[:0], t[:0], late[:0])) == 0
