@@ -25,15 +25,6 @@ MAX_EVIDENCE = 60
 """At most this many transaction ids of evidence per subject (the alert stays readable)."""
 
 
-def column(data: DetectionInput, name: str) -> np.ndarray:
-    """``data.transactions[name]`` as a numpy array, converted once and cached (Arrow-backed
-    string columns are slow to convert)."""
-    key = ("column", name)
-    if key not in data.cache:
-        data.cache[key] = data.transactions[name].to_numpy()
-    return data.cache[key]
-
-
 def transfer_edges(data: DetectionInput, min_amount: float = 0.0) -> pd.DataFrame:
     """Transfers of at least ``min_amount``: columns ``s``, ``d`` (account keys), ``t`` (epoch
     seconds), ``a`` (base amount), ``row`` (position in ``data.transactions``), ``pc`` (how
@@ -42,11 +33,9 @@ def transfer_edges(data: DetectionInput, min_amount: float = 0.0) -> pd.DataFram
     key = ("transfer_edges", float(min_amount))
     if key in data.cache:
         return data.cache[key]
-    tx = data.transactions
-    src = tx["src_account_key"].to_numpy()
-    dst = tx["dst_account_key"].to_numpy()
-    amt = tx["amount_base"].to_numpy(dtype=float)
-    keep = (src != dst) & ~np.isin(column(data, "channel"), NOT_TRANSFERS) & (amt >= min_amount)
+    v = data.arrays  # the shared arrays: no copy of the columns, no channel object array
+    src, dst, amt = v.src, v.dst, v.amount
+    keep = (src != dst) & ~v.isin("channel", NOT_TRANSFERS) & (amt >= min_amount)
     rows = np.flatnonzero(keep)
     e = pd.DataFrame(
         {
@@ -150,7 +139,7 @@ def forward_dwell(
 def txn_ids(data: DetectionInput, rows: Iterable[int], limit: int = MAX_EVIDENCE) -> list[str]:
     """Transaction ids of ``rows`` (positions in ``data.transactions``), in time order."""
     r = np.unique(np.fromiter(rows, np.int64))[:limit]
-    return [str(x) for x in column(data, "txn_id")[r]]
+    return data.arrays.txn_ids(r)
 
 
 def result_frame(

@@ -9,7 +9,6 @@ import pandas as pd
 
 from fiu_analytics.indicators._flows import (
     DAY,
-    column,
     money,
     result_frame,
     transfer_edges,
@@ -39,11 +38,11 @@ def _distinct_in_window(
     counterparties. Linear after one sort; hub accounts cost no more than their rows. Works
     on arrays (no copy of the transactions frame).
     """
-    tx = data.transactions
-    subj = tx[subject_col].to_numpy()
-    oth = tx[other_col].to_numpy()
-    keep = ~np.isin(column(data, "channel"), _EXCLUDED)
-    keep &= tx["amount_base"].to_numpy() >= min_amount
+    v = data.arrays
+    ends = {"src_account_key": v.src, "dst_account_key": v.dst}
+    subj, oth = ends[subject_col], ends[other_col]
+    keep = ~v.isin("channel", _EXCLUDED)
+    keep &= v.amount >= min_amount
     keep &= subj != oth
     if not keep.any():
         return pd.DataFrame(columns=["account_key", "distinct", "evidence"])
