@@ -84,7 +84,7 @@ def batch_from_frame(X: pd.DataFrame) -> Batch:
     deposit = np.zeros(len(t), bool)
     loop = src == dst
     if "channel" in X.columns and loop.any():
-        deposit[loop] = (X["channel"].to_numpy(object)[loop] == "cash_deposit").astype(bool)
+        deposit[loop] = X["channel"].to_numpy(object)[loop] == "cash_deposit"
     return Batch(t, src, dst, amount, key, deposit)
 
 

@@ -334,6 +334,8 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
             qo = np.argsort(group_keys(q_raw, qt, t0, span), kind="stable")
             q, tq = q_raw[qo], qt[qo]
             rows: dict[str, np.ndarray] = {}
+            aw = p["amount_window"]
+            lab_a = window_label(aw)
             for side in ("in", "out"):
                 e = ev[side]
                 hi = e.upto(q, tq)
@@ -345,17 +347,19 @@ class EdgeFeatures(TransformerMixin, BaseEstimator):
                     rows[f"{end_name}_{side}_count_{lab}"] = hi - lo
                     rows[f"{end_name}_{side}_sum_{lab}"] = e.cw[hi] - e.cw[lo]
                     rows[f"{end_name}_{side}_distinct_{lab}"] = dist[side].count(q, tq, w)
-            rows.update(_amount_stats(ev, moments, q, tq, p["amount_window"], end_name))
-            lab_a = window_label(p["amount_window"])
-            for side in ("in", "out"):  # transfers per distinct counterparty
-                hi = his[(end_name, side)][qo]
-                n_a = (hi - ev[side].upto(q, tq - p["amount_window"])).astype(float)
-                d_a = dist[side].count(q, tq, p["amount_window"])
+                # transfers per distinct counterparty over the amount window (the window's
+                # count and distinct columns when it is one of ``windows``)
+                if aw in p["windows"]:
+                    n_a = rows[f"{end_name}_{side}_count_{lab_a}"]
+                    d_a = rows[f"{end_name}_{side}_distinct_{lab_a}"]
+                else:
+                    n_a, d_a = hi - e.upto(q, tq - aw), dist[side].count(q, tq, aw)
                 rows[f"{end_name}_{side}_per_counterparty_{lab_a}"] = np.divide(
-                    n_a, d_a, out=np.zeros(len(q)), where=d_a > 0
+                    n_a.astype(float), d_a, out=np.zeros(len(q)), where=d_a > 0
                 )
+            rows.update(_amount_stats(ev, moments, q, tq, aw, end_name))
             for side, e in cash.items():
-                n_c, s_c = e.count_sum(q, tq - p["amount_window"], tq)
+                n_c, s_c = e.count_sum(q, tq - aw, tq)
                 rows[f"{end_name}_cash_{side}_count_{lab_a}"] = n_c
                 rows[f"{end_name}_cash_{side}_sum_{lab_a}"] = s_c
             for name, values in rows.items():
