@@ -55,9 +55,13 @@ class InputFormatError(FiuError):
 
     def __init__(self, path: str, message: str, position: str | None = None) -> None:
         self.path = path
+        self.message = message
         self.position = position
         where = f"{path}" + (f" at {position}" if position else "")
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles whole (a parse process raises these)
+        return (type(self), (self.path, self.message, self.position))
 
 
 class ModelError(FiuError, ValueError):

@@ -467,7 +467,6 @@ def chunk_of_records(records: list[Any], source_file: str) -> TxnChunk:
     index: dict[int, int] = {}
     src = np.full(len(records), -1, dtype=np.int64)
     dst = np.full(len(records), -1, dtype=np.int64)
-    ts = np.empty(len(records), dtype="datetime64[us]")
     for i, t in enumerate(records):
         if t.src is not None:
             k = index.get(id(t.src))
@@ -481,7 +480,7 @@ def chunk_of_records(records: list[Any], source_file: str) -> TxnChunk:
                 k = index[id(t.dst)] = len(accounts)
                 accounts.append(t.dst)
             dst[i] = k
-        ts[i] = _utc64(t.timestamp)
+    ts = _utc64_many([t.timestamp for t in records])
     amounts = np.array(
         [np.nan if t.amount is None else _float(t.amount) for t in records], dtype=np.float64
     )
@@ -514,6 +513,15 @@ def _float(v: Any) -> float:
 
 _EARLIEST = np.datetime64("1900-01-01", "us")
 _LATEST = np.datetime64("2100-01-01", "us")
+
+
+def _utc64_many(values: list[Any]) -> np.ndarray:
+    """:func:`_utc64` of each value, converted by pandas at once when it can."""
+    try:
+        got = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+        return np.asarray(got.dt.tz_localize(None).to_numpy("datetime64[us]"))
+    except (TypeError, ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        return np.array([_utc64(t) for t in values], dtype="datetime64[us]")
 
 
 def _utc64(t: Any) -> np.datetime64:

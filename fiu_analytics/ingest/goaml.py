@@ -64,7 +64,7 @@ from fiu_analytics.ingest.records import (
     Rejected,
     TxnRecord,
 )
-from fiu_analytics.ingest.xml_safety import PARSER_OPTIONS, refuse_dtd
+from fiu_analytics.ingest.xml_safety import PARSER_OPTIONS, refuse_dtd, syntax_error
 
 __all__ = ["GoamlMapping", "parse_goaml"]
 
@@ -735,10 +735,7 @@ def parse_goaml(
                 del parent[0]
             yield from records
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno, 0)
-        raise InputFormatError(
-            src, f"not well-formed XML: {exc.msg}", f"line {line}, column {column}"
-        ) from None
+        raise syntax_error(exc, src, "a goAML report") from None
     except OSError as exc:
         raise InputFormatError(src, f"cannot read the file: {exc}") from None
     finally:

@@ -66,7 +66,7 @@ from fiu_analytics.ingest.records import (
     Rejected,
     TxnRecord,
 )
-from fiu_analytics.ingest.xml_safety import parser_options, refuse_dtd
+from fiu_analytics.ingest.xml_safety import parser_options, refuse_dtd, syntax_error
 
 __all__ = ["SUPPORTED_VERSIONS", "parse_pacs008", "party_type_from_name"]
 
@@ -556,10 +556,7 @@ def parse_pacs008(path: str | Path) -> Iterator[Record]:
                     _check_prolog(root, src)
                 root_name = _local(root.tag)
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno, 0)
-        raise InputFormatError(
-            src, f"not well-formed XML: {exc.msg}", f"line {line}, column {column}"
-        ) from None
+        raise syntax_error(exc, src, "a pacs.008 message") from None
     except OSError as exc:
         raise InputFormatError(src, f"cannot read the file: {exc}") from None
     if transfers == 0:

@@ -18,8 +18,9 @@ batch commits.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from fiu_analytics.ingest.columnar import ChunkWriter, chunk_of_records
 from fiu_analytics.ingest.dedup import DedupIndex
 from fiu_analytics.ingest.fx import FxTable
 from fiu_analytics.ingest.overlap import OrderedWrites, read_ahead
+from fiu_analytics.ingest.parse_worker import PROCESS_FORMATS, ParseWorker, RecordGroup
 from fiu_analytics.ingest.records import (
     LabelRecord,
     PartyRecord,
@@ -47,6 +49,9 @@ from fiu_analytics.store import Store
 log = logging.getLogger(__name__)
 CHUNK = 50_000
 _AHEAD_BATCH = 256  # record-at-a-time parsers hand over records in groups of this many
+PROCESS_MIN_BYTES = 16 << 20
+"""goAML and pacs.008 input from which parse processes pay for their start (about 0.4 s)."""
+PARSE_PROCESSES = 2  # the parse is two thirds of a goAML ingest's CPU: two share the cores
 _Write = Callable[[schema.Table, Any], None]
 
 
@@ -127,9 +132,18 @@ class Ingestor:
     """Ingests files into one store, keeping resolution state across files of a run."""
 
     def __init__(
-        self, store: Store, fx: FxTable | None = None, progress: Callable[[int], None] | None = None
+        self,
+        store: Store,
+        fx: FxTable | None = None,
+        progress: Callable[[int], None] | None = None,
+        parse_process: bool | None = None,
     ) -> None:
+        """``parse_process``: parse goAML and pacs.008 files in a second process
+        (:mod:`.parse_worker`) while this one converts and writes; ``None`` (the default)
+        does so when those files hold at least :data:`PROCESS_MIN_BYTES` and the machine has
+        a second core."""
         self.store = store
+        self.parse_process = parse_process
         self.fx = fx or FxTable.from_csv()
         self.progress = progress
         self.resolver = Resolver.from_store_tables(
@@ -153,32 +167,70 @@ class Ingestor:
         from fiu_analytics.ingest.detect import sniff_format
 
         report = IngestReport()
+        files: list[tuple[Path, str | None, str | None]] = []  # path, format, sniff error
         for path in expand_paths(paths):
-            f = fmt or sniff_format(path)
-            fr = FileReport(str(path), f)
             try:
-                if f is None:
-                    raise InputFormatError(
-                        str(path), "format not recognised from content; pass --format"
-                    )
-                if f == "csv" and mapping is None:
-                    raise InputFormatError(
-                        str(path),
-                        "a CSV file of unknown layout needs --mapping (a column-mapping YAML; "
-                        "see fiu_analytics/data/mappings/example.yaml)",
-                    )
-                if f == "un_list":
-                    self._ingest_un_list(path, fr)
-                else:
-                    self._ingest_file(path, parser_for(f, mapping), fr)
-            except FiuError as exc:
-                fr.error = str(exc)
-                log.error("%s", exc)
-            except Exception as exc:  # a parser bug must not stop the other files
-                fr.error = f"{path}: unexpected {type(exc).__name__}: {exc}"
-                log.exception("unexpected error in %s", path)
-            report.files.append(fr)
+                files.append((path, fmt or sniff_format(path), None))
+            except OSError as exc:
+                files.append((path, None, f"{path}: cannot read the file: {exc}"))
+        with self._parse_worker(files, mapping) as worker:
+            for path, f, error in files:
+                report.files.append(self._ingest_one(path, f, error, mapping, worker))
         return report
+
+    def _parse_worker(
+        self, files: list[tuple[Path, str | None, str | None]], mapping: Path | None
+    ) -> Any:
+        """A :class:`ParseWorker` for the goAML and pacs.008 files, or a null context."""
+        todo = [(p, f, mapping) for p, f, err in files if f in PROCESS_FORMATS and err is None]
+        use = self.parse_process
+        if use is None:
+            size = 0
+            for p, _, _ in todo:
+                with suppress(OSError):
+                    size += p.stat().st_size
+            use = size >= PROCESS_MIN_BYTES and (os.cpu_count() or 1) >= 2
+        if not use or not todo:
+            return nullcontext(None)
+        return ParseWorker(todo, size=CHUNK, processes=PARSE_PROCESSES)
+
+    def _ingest_one(
+        self,
+        path: Path,
+        f: str | None,
+        error: str | None,
+        mapping: Path | None,
+        worker: ParseWorker | None,
+    ) -> FileReport:
+        fr = FileReport(str(path), f)
+        if error is not None:
+            fr.error = error
+            log.error("%s", error)
+            return fr
+        try:
+            if f is None:
+                raise InputFormatError(
+                    str(path), "format not recognised from content; pass --format"
+                )
+            if f == "csv" and mapping is None:
+                raise InputFormatError(
+                    str(path),
+                    "a CSV file of unknown layout needs --mapping (a column-mapping YAML; "
+                    "see fiu_analytics/data/mappings/example.yaml)",
+                )
+            if f == "un_list":
+                self._ingest_un_list(path, fr)
+            elif worker is not None and worker.handles(path):
+                self._ingest_file(path, lambda p: worker.items(p), fr, ahead=False)
+            else:
+                self._ingest_file(path, parser_for(f, mapping), fr)
+        except FiuError as exc:
+            fr.error = str(exc)
+            log.error("%s", exc)
+        except Exception as exc:  # a parser bug must not stop the other files
+            fr.error = f"{path}: unexpected {type(exc).__name__}: {exc}"
+            log.exception("unexpected error in %s", path)
+        return fr
 
     # -- one file -----------------------------------------------------------------------------
     def _ingest_un_list(self, path: Path, fr: FileReport) -> None:
@@ -203,7 +255,7 @@ class Ingestor:
             fr.batch_id = b.batch_id
         self.designation_keys.update(keys)
 
-    def _ingest_file(self, path: Path, parser: Parser, fr: FileReport) -> None:
+    def _ingest_file(self, path: Path, parser: Parser, fr: FileReport, ahead: bool = True) -> None:
         res = self.resolver
         res.start_batch()
         self.dedup.begin()
@@ -214,7 +266,9 @@ class Ingestor:
                 # converted; writes keep their order, so the store is the same as without
                 writes = OrderedWrites(depth=1)
                 try:
-                    self._ingest_items(path, parser, lambda t, d: writes.submit(b.write, t, d), fr)
+                    self._ingest_items(
+                        path, parser, lambda t, d: writes.submit(b.write, t, d), fr, ahead
+                    )
                     writes.wait()
                 finally:
                     writes.close()
@@ -239,12 +293,23 @@ class Ingestor:
         self.dedup.commit()
         res.start_batch()
 
-    def _ingest_items(self, path: Path, parser: Parser, write: _Write, fr: FileReport) -> None:
-        """Convert the parser's items, staging the rows through ``write``."""
+    def _ingest_items(
+        self, path: Path, parser: Parser, write: _Write, fr: FileReport, ahead: bool = True
+    ) -> None:
+        """Convert the parser's items, staging the rows through ``write``; ``ahead``: parse
+        in a thread a few items ahead (a parse process hands over groups already)."""
         state = _FileState()
         buf: list[Record] = []
-        with closing(read_ahead(parser(path), depth=1, batch=_AHEAD_BATCH)) as items:
+        source = parser(path)
+        if ahead:
+            source = read_ahead(source, depth=1, batch=_AHEAD_BATCH)
+        with closing(source) as items:  # type: ignore[type-var]
             for item in items:
+                if isinstance(item, RecordGroup):
+                    self._flush(buf, write, fr, state)
+                    buf = []
+                    self._flush_group(item, write, fr, state)
+                    continue
                 if isinstance(item, TxnChunk):
                     self._flush(buf, write, fr, state)
                     buf = []
@@ -284,15 +349,21 @@ class Ingestor:
     ) -> None:
         if not records:
             return
+        txns = [r for r in records if isinstance(r, TxnRecord)]
+        others = [r for r in records if not isinstance(r, TxnRecord)] if txns else records
+        chunk = chunk_of_records(txns, fr.path) if txns else None
+        self._flush_group(RecordGroup(chunk, others), write, fr, state)
+
+    def _flush_group(
+        self, group: RecordGroup, write: _Write, fr: FileReport, state: _FileState
+    ) -> None:
+        """Store a group of records: parties, then the transactions, labels, rejections."""
         quarantine: list[dict[str, Any]] = []
-        txns: list[TxnRecord] = []
         labels: list[LabelRecord] = []
         parties = 0
-        for rec in records:
+        for rec in group.others:
             if isinstance(rec, Rejected):
                 quarantine.append(_q(rec))
-            elif isinstance(rec, TxnRecord):
-                txns.append(rec)
             elif isinstance(rec, PartyRecord):
                 parties += 1
                 before = len(self.resolver.new_parties)
@@ -311,10 +382,10 @@ class Ingestor:
             else:
                 raise TypeError(f"parser produced {type(rec).__name__}")
         fr.read += len(quarantine) + parties + len(labels)
-        if txns:
+        if group.chunk is not None:
             progress, self.progress = self.progress, None
             try:
-                self._write_chunk(chunk_of_records(txns, fr.path), write, fr, state)
+                self._write_chunk(group.chunk, write, fr, state)
             finally:
                 self.progress = progress
         if labels:
@@ -325,7 +396,7 @@ class Ingestor:
             fr.quarantined += len(quarantine)
             write(schema.QUARANTINE, _quarantine_table(quarantine))
         if self.progress:
-            self.progress(len(records))
+            self.progress(len(group))
 
     def _label_rows(
         self,

@@ -31,7 +31,7 @@ from lxml import etree
 
 from fiu_analytics import schema
 from fiu_analytics.errors import InputFormatError
-from fiu_analytics.ingest.xml_safety import parser_options, refuse_dtd
+from fiu_analytics.ingest.xml_safety import parser_options, refuse_dtd, syntax_error
 
 __all__ = ["DESIGNATIONS_COLUMNS", "read_un_list"]
 
@@ -257,10 +257,7 @@ def read_un_list(path: str | Path, xsd: str | Path | None = None) -> tuple[pd.Da
             while parent is not None and el.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno, 0)
-        raise InputFormatError(
-            src, f"not well-formed XML: {exc.msg}", f"line {line}, column {column}"
-        ) from None
+        raise syntax_error(exc, src, "a UN Consolidated List") from None
     except OSError as exc:
         raise InputFormatError(src, f"cannot read the file: {exc}") from None
     if root is None:

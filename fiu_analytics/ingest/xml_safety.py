@@ -30,6 +30,25 @@ def parser_options() -> dict[str, Any]:
     return dict(PARSER_OPTIONS)
 
 
+_DTD_REFUSAL = (
+    "the document declares a DOCTYPE (DTD with entities or elements); {what} has none, and "
+    "entity declarations are how XML entity-expansion and external-entity attacks work: "
+    "refused without expanding or fetching anything"
+)
+
+
+def syntax_error(exc: etree.XMLSyntaxError, path: str, what: str) -> InputFormatError:
+    """The error to raise for a parse failure. libxml2 2.13 and later stop an entity bomb
+    themselves, before :func:`refuse_dtd` sees the document: that failure is worded as the
+    refusal it is, with libxml2's own message after it."""
+    line, column = exc.position if exc.position else (exc.lineno, 0)
+    where = f"line {line}, column {column}"
+    msg = exc.msg or str(exc)
+    if "entity" in msg.lower():
+        return InputFormatError(path, f"{_DTD_REFUSAL.format(what=what)} (libxml2: {msg})", where)
+    return InputFormatError(path, f"not well-formed XML: {msg}", where)
+
+
 def refuse_dtd(root: etree._Element, path: str, what: str, any_doctype: bool = False) -> None:
     """Raise :class:`InputFormatError` if the document declares entities or elements (or,
     with ``any_doctype``, any DOCTYPE at all); ``what`` names the format in the message."""
@@ -37,10 +56,4 @@ def refuse_dtd(root: etree._Element, path: str, what: str, any_doctype: bool = F
     dtd = info.internalDTD
     declares = dtd is not None and (list(dtd.entities()) or list(dtd.elements()))
     if declares or (any_doctype and (info.doctype or dtd is not None)):
-        raise InputFormatError(
-            path,
-            f"the document declares a DOCTYPE (DTD with entities or elements); {what} has "
-            "none, and entity declarations are how XML entity-expansion and external-entity "
-            "attacks work: refused without expanding or fetching anything",
-            "line 1",
-        )
+        raise InputFormatError(path, _DTD_REFUSAL.format(what=what), "line 1")
