@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from fiu_analytics.errors import SchemaError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHANNELS: tuple[str, ...] = (
     "wire",
@@ -431,6 +434,8 @@ TABLES: dict[str, Table] = {
 
 def get_table(name: str) -> Table:
     """Return the canonical table called ``name``."""
+    import pandas as pd
+
     try:
         return TABLES[name]
     except KeyError:
@@ -451,6 +456,8 @@ def get_table(name: str) -> Table:
 
 def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Coerce a series to the column's type; return (coerced, mask of values that failed)."""
+    import pandas as pd
+
     t = col.type
     notnull = series.notna()
     if pa.types.is_timestamp(t):
@@ -466,6 +473,8 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
         out = num.where(~bad_int)
     elif pa.types.is_boolean(t):
         out = series.map(lambda v: v if isinstance(v, (bool, np.bool_)) else None)
+    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        out = series  # text already (the usual case): nothing to convert
     else:
         out = series.where(series.isna(), series.astype(str))
     failed = notnull & pd.isna(out)
@@ -479,6 +488,8 @@ def validate(frame: pd.DataFrame, table: Table, source: str | None = None) -> pd
     them in ``failures`` (row label, field, value, problem). Missing nullable columns are added
     as nulls; unknown columns are an error (they would be silently dropped otherwise).
     """
+    import pandas as pd
+
     failures: list[dict[str, object]] = []
     unknown = [c for c in frame.columns if c not in table.names]
     for name in unknown:
@@ -562,6 +573,8 @@ def to_arrow(
     frame: pd.DataFrame, table: Table, source: str | None = None, validated: bool = False
 ) -> pa.Table:
     """Validate (unless ``validated``) and convert to an Arrow table with the canonical schema."""
+    import pandas as pd
+
     df = frame if validated else validate(frame, table, source)
     arrays = []
     for col in table.columns:
@@ -572,6 +585,7 @@ def to_arrow(
 
 def empty(table: Table) -> pd.DataFrame:
     """An empty frame with the table's columns."""
+
     return table.arrow_schema.empty_table().to_pandas()
 
 

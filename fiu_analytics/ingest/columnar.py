@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -30,9 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fiu_analytics import schema
+from fiu_analytics.ingest.chunks import as_arrow
 from fiu_analytics.ingest.dedup import DedupIndex, fingerprints
 from fiu_analytics.ingest.fx import FxTable
-from fiu_analytics.ingest.records import TXN_TEXT_FIELDS, AccountRecord, PartyRecord, TxnChunk
+from fiu_analytics.ingest.records import AccountRecord, PartyRecord, TxnChunk
 from fiu_analytics.ingest.resolve import Resolver
 
 _CCY = re.compile(r"[A-Z]{3}")
@@ -41,17 +41,6 @@ _MCC = re.compile(r"\d{4}")
 _CHANNELS = frozenset(schema.CHANNELS)
 _KNOWN_MAX = 1 << 18
 _TEXT = ("city", "merchant", "narrative", "purpose_code", "reporter_id", "report_id", "txn_ref")
-
-
-def as_arrow(values: Any, n: int) -> pa.Array:
-    """A string column as an Arrow array of length ``n`` (None: all null)."""
-    if values is None:
-        return pa.nulls(n, pa.string())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values if values.type == pa.string() else values.cast(pa.string())
-    return pa.array(values, pa.string())
 
 
 def _upper_ccy(v: Any) -> str | None:
@@ -353,13 +342,14 @@ class ChunkWriter:
         cand_rows = np.flatnonzero(cand).tolist()
         if cand_rows:
             own = ids.take(pa.array(cand_rows)).to_pylist()
+            stored_before = idx.fps.entries_many(fp[cand_rows])
             overlay: dict[int, dict[str, set[int]]] = {}
             for k, j in enumerate(cand_rows):
                 f = int(fp[j])
                 same = overlay.get(f)
                 if same is None:
                     same = {}
-                    for tid, r in idx.fps.entries(f):
+                    for tid, r in stored_before.get(f, ()):
                         same.setdefault(tid, set()).add(r)
                     overlay[f] = same
                 r = int(rep_sel[j])
@@ -459,80 +449,5 @@ def _codes(arr: pa.Array, fn: Any) -> pa.Array:
     return pa.array([*map(fn, uniques), None], pa.string()).take(pa.array(codes))
 
 
-def chunk_of_records(records: list[Any], source_file: str) -> TxnChunk:
-    """A chunk of :class:`TxnRecord` objects (the record-at-a-time parsers' output)."""
-    accounts: list[AccountRecord] = []
-    # a side object that several records share (a reader's cache) is one account of the
-    # chunk, resolved once
-    index: dict[int, int] = {}
-    src = np.full(len(records), -1, dtype=np.int64)
-    dst = np.full(len(records), -1, dtype=np.int64)
-    for i, t in enumerate(records):
-        if t.src is not None:
-            k = index.get(id(t.src))
-            if k is None:
-                k = index[id(t.src)] = len(accounts)
-                accounts.append(t.src)
-            src[i] = k
-        if t.dst is not None:
-            k = index.get(id(t.dst))
-            if k is None:
-                k = index[id(t.dst)] = len(accounts)
-                accounts.append(t.dst)
-            dst[i] = k
-    ts = _utc64_many([t.timestamp for t in records])
-    amounts = np.array(
-        [np.nan if t.amount is None else _float(t.amount) for t in records], dtype=np.float64
-    )
-    text = {name: [getattr(t, name) for t in records] for name in TXN_TEXT_FIELDS}
-    conductors: list[PartyRecord | None] = [t.conductor for t in records]
-    extras = [t.extra_parties for t in records]
-    return TxnChunk(
-        source_file=source_file,
-        locator=[t.locator for t in records],
-        timestamp=ts,
-        amount=amounts,
-        currency=[None if t.currency is None else str(t.currency) for t in records],
-        channel=[None if t.channel is None else str(t.channel) for t in records],
-        src=src,
-        dst=dst,
-        accounts=accounts,
-        text={k: [None if v is None else str(v) for v in vs] for k, vs in text.items()},
-        conductor=conductors if any(p is not None for p in conductors) else None,
-        extra_parties=extras if any(extras) else None,
-        labelled=True,
-    )
-
-
-def _float(v: Any) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 _EARLIEST = np.datetime64("1900-01-01", "us")
 _LATEST = np.datetime64("2100-01-01", "us")
-
-
-def _utc64_many(values: list[Any]) -> np.ndarray:
-    """:func:`_utc64` of each value, converted by pandas at once when it can."""
-    try:
-        got = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
-        return np.asarray(got.dt.tz_localize(None).to_numpy("datetime64[us]"))
-    except (TypeError, ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
-        return np.array([_utc64(t) for t in values], dtype="datetime64[us]")
-
-
-def _utc64(t: Any) -> np.datetime64:
-    """A datetime (naive: UTC) as datetime64[us] in UTC; NaT when missing."""
-    if t is None:
-        return np.datetime64("NaT", "us")
-    if isinstance(t, pd.Timestamp):
-        t = t.to_pydatetime()
-    if getattr(t, "tzinfo", None) is not None:
-        t = t.astimezone(UTC).replace(tzinfo=None)
-    try:
-        return np.datetime64(t, "us")
-    except (TypeError, ValueError, OverflowError):
-        return np.datetime64("NaT", "us")

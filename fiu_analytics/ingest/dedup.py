@@ -134,6 +134,32 @@ class _Runs:
                 out.extend(zip(ids, run.reporter[lo:hi].tolist(), strict=True))
         return out
 
+    def entries_many(self, keys: np.ndarray) -> dict[int, list[tuple[str, int]]]:
+        """:meth:`entries` of each distinct key in ``keys`` at once (keys with no entry are
+        left out): one ``searchsorted`` per run, one id lookup per run."""
+        out: dict[int, list[tuple[str, int]]] = {}
+        uniq = np.unique(np.asarray(keys, dtype=np.int64))
+        if not len(uniq):
+            return out
+        for run in self.runs:
+            if run.txn_id is None:
+                continue
+            lo = np.searchsorted(run.keys, uniq, "left")
+            hi = np.searchsorted(run.keys, uniq, "right")
+            has = np.flatnonzero(hi > lo)
+            if not len(has):
+                continue
+            counts = hi[has] - lo[has]
+            # every position from lo to hi of each key, in order
+            starts = np.repeat(lo[has] - np.cumsum(counts) + counts, counts)
+            pos = starts + np.arange(int(counts.sum()))
+            ids = run.txn_id.take(pa.array(pos)).to_pylist()
+            reps = run.reporter[pos].tolist()
+            owner = np.repeat(uniq[has], counts).tolist()
+            for k, tid, r in zip(owner, ids, reps, strict=True):
+                out.setdefault(k, []).append((tid, r))
+        return out
+
     def begin(self) -> None:
         self.pending = len(self.runs)
 

@@ -61,7 +61,7 @@ class RecordGroup:
 def grouped(items: Iterable[Any], source_file: str, size: int) -> Iterator[RecordGroup | TxnChunk]:
     """``items`` (records, or chunks from a columnar reader) as groups of at most ``size``
     records; chunks pass through, after the group before them."""
-    from fiu_analytics.ingest.columnar import chunk_of_records
+    from fiu_analytics.ingest.chunks import chunk_of_records
 
     txns: list[TxnRecord] = []
     others: list[Record] = []
@@ -90,7 +90,7 @@ def grouped(items: Iterable[Any], source_file: str, size: int) -> Iterator[Recor
 
 def _compact(chunk: TxnChunk) -> TxnChunk:
     """String columns as Arrow arrays: they pickle as a few buffers, not a string each."""
-    from fiu_analytics.ingest.columnar import as_arrow
+    from fiu_analytics.ingest.chunks import as_arrow
 
     n = len(chunk)
     chunk.locator = as_arrow(chunk.locator, n)
@@ -113,7 +113,7 @@ def _serve(conn_in: Connection, conn_out: Connection) -> None:
     """The child: read its tasks ``(seq, path, format, mapping)``, parse each file in order,
     send ``(kind, seq, payload)`` messages; a ``("cancel", seq)`` message skips or stops its
     files up to ``seq``."""
-    from fiu_analytics.ingest.pipeline import parser_for
+    from fiu_analytics.ingest.parsers import parser_for
 
     tasks, size = conn_in.recv()
     cancelled = -1

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import closing, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,11 +30,13 @@ import pyarrow as pa
 
 from fiu_analytics import schema
 from fiu_analytics.errors import FiuError, InputFormatError
-from fiu_analytics.ingest.columnar import ChunkWriter, chunk_of_records
+from fiu_analytics.ingest.chunks import chunk_of_records
+from fiu_analytics.ingest.columnar import ChunkWriter
 from fiu_analytics.ingest.dedup import DedupIndex
 from fiu_analytics.ingest.fx import FxTable
 from fiu_analytics.ingest.overlap import OrderedWrites, read_ahead
 from fiu_analytics.ingest.parse_worker import PROCESS_FORMATS, ParseWorker, RecordGroup
+from fiu_analytics.ingest.parsers import Parser, parser_for
 from fiu_analytics.ingest.records import (
     LabelRecord,
     PartyRecord,
@@ -87,45 +89,6 @@ class IngestReport:
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(f) for f in self.files])
-
-
-Parser = Callable[[Path], Iterator[Record | TxnChunk]]
-
-
-def parser_for(fmt: str, mapping: Path | None = None) -> Parser:
-    """The record parser of a format name."""
-    if fmt == "goaml":
-        from fiu_analytics.ingest.goaml import GoamlMapping, parse_goaml
-
-        m = GoamlMapping.load(mapping) if mapping else None
-        return lambda p: parse_goaml(p, m, share_sides=True)
-    if fmt == "pacs008":
-        from fiu_analytics.ingest.pacs008 import parse_pacs008
-
-        return parse_pacs008
-    if fmt in ("csv", "amlworld", "fiu_csv"):
-        from fiu_analytics.ingest.tabular import CsvMapping, builtin_mapping
-        from fiu_analytics.ingest.tabular_fast import read_csv_chunks
-
-        if mapping is not None:
-            cm = CsvMapping.load(mapping)
-        elif fmt in ("amlworld", "fiu_csv"):
-            cm = builtin_mapping(fmt)
-        else:
-            raise InputFormatError(
-                "(csv)",
-                "a CSV file of unknown layout needs --mapping (a column-mapping YAML; "
-                "see fiu_analytics/data/mappings/example.yaml)",
-            )
-        return lambda p: read_csv_chunks(p, cm)
-    if fmt == "amlsim":
-        from fiu_analytics.ingest.tabular import parse_amlsim
-
-        return parse_amlsim
-    raise InputFormatError(
-        "(format)",
-        f"unknown format '{fmt}'; expected goaml, pacs008, csv, amlworld, amlsim or un_list",
-    )
 
 
 class Ingestor:

@@ -7,7 +7,8 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
-from fiu_analytics.ingest.columnar import _rows, chunk_of_records
+from fiu_analytics.ingest.chunks import chunk_of_records
+from fiu_analytics.ingest.columnar import _rows
 from fiu_analytics.ingest.records import AccountRecord, PartyRecord, TxnRecord
 
 
