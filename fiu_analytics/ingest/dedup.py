@@ -18,8 +18,12 @@ hash strings with pandas' SipHash; they are never stored, only rebuilt from ``tx
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,14 +85,95 @@ class _Run:
     reporter: np.ndarray  # int32 codes
     txn_id: pa.Array | None  # string, or None for key-only runs
 
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+_BLOOM_BITS = 10  # per key: about 1 % false positives with 7 probes
+_BLOOM_PROBES = 7
+_SLICE = 1 << 16
+
+
+def _probes(keys: np.ndarray, nbits: int) -> Iterator[np.ndarray]:
+    """Bit positions of each key (double hashing; the keys are hashes already)."""
+    h1 = np.asarray(keys, dtype=np.int64).view(np.uint64)
+    with np.errstate(over="ignore"):
+        h2 = _mix(h1 ^ _GOLDEN) | np.uint64(1)
+        m = np.uint64(nbits)
+        for i in range(_BLOOM_PROBES):
+            yield (h1 + np.uint64(i) * h2) % m
+
+
+class _Spilled:
+    """A run written to disk: sorted keys, reporter codes and ids as files, memory-mapped
+    only while a lookup reads them; in memory only a Bloom filter of the keys (10 bits a
+    key), which answers most lookups of keys not in the run without touching the disk."""
+
+    def __init__(self, run: _Run, prefix: Path) -> None:
+        self.n = len(run)
+        self.prefix = prefix
+        np.save(prefix.with_suffix(".keys.npy"), run.keys)
+        np.save(prefix.with_suffix(".rep.npy"), run.reporter)
+        self.has_ids = run.txn_id is not None
+        if run.txn_id is not None:
+            table = pa.table({"txn_id": run.txn_id})
+            path = str(prefix.with_suffix(".ids.arrow"))
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        self.nbits = max(64, _BLOOM_BITS * self.n)
+        words = np.zeros((self.nbits + 63) // 64, dtype=np.uint64)
+        for start in range(0, self.n, _SLICE):  # in slices: a few MB at a time
+            for pos in _probes(run.keys[start : start + _SLICE], self.nbits):
+                bit = np.uint64(1) << (pos & np.uint64(63))
+                np.bitwise_or.at(words, pos >> np.uint64(6), bit)
+        self.bloom = words
+
+    def __len__(self) -> int:
+        return self.n
+
+    def maybe(self, keys: np.ndarray) -> np.ndarray:
+        """False where a key is certainly not in the run."""
+        out = np.ones(len(keys), dtype=bool)
+        for start in range(0, len(keys), _SLICE):
+            part = out[start : start + _SLICE]
+            for pos in _probes(keys[start : start + _SLICE], self.nbits):
+                bit = (self.bloom[pos >> np.uint64(6)] >> (pos & np.uint64(63))) & np.uint64(1)
+                part &= bit.astype(bool)
+        return out
+
+    def keys(self) -> np.ndarray:
+        return np.load(self.prefix.with_suffix(".keys.npy"), mmap_mode="r")
+
+    def reporter(self) -> np.ndarray:
+        return np.load(self.prefix.with_suffix(".rep.npy"), mmap_mode="r")
+
+    def txn_ids(self, pos: np.ndarray) -> list[str]:
+        with pa.memory_map(str(self.prefix.with_suffix(".ids.arrow"))) as src:
+            ids = pa.ipc.open_file(src).read_all().column("txn_id")
+            return ids.take(pa.array(pos)).to_pylist()  # type: ignore[no-any-return]
+
+    def delete(self) -> None:
+        for suffix in (".keys.npy", ".rep.npy", ".ids.arrow"):
+            self.prefix.with_suffix(suffix).unlink(missing_ok=True)
+
+
+SPILL_ENTRIES = 1 << 19
+"""A run of at least this many entries goes to disk: the index then keeps in memory only
+runs smaller than this (O(log n) of them) and 10 bits a key, whatever the number of reports."""
+
 
 @dataclass
 class _Runs:
-    """Sorted runs of keys with optional payload; runs from ``pending`` on are uncommitted."""
+    """Sorted runs of keys with optional payload; runs from ``pending`` on are uncommitted.
+    Runs of :data:`SPILL_ENTRIES` or more live on disk under ``spill_dir`` (created when first
+    needed)."""
 
     with_payload: bool
-    runs: list[_Run] = field(default_factory=list)
+    runs: list[_Run | _Spilled] = field(default_factory=list)
     pending: int = 0
+    spill_dir: Path | None = None
+    spill_at: int = SPILL_ENTRIES
+    _spilled: int = 0
 
     def add(self, keys: np.ndarray, reporter: np.ndarray, txn_id: pa.Array | None) -> None:
         if len(keys) == 0:
@@ -101,13 +186,26 @@ class _Runs:
                 txn_id.take(pa.array(order)) if txn_id is not None else None,
             )
         )
-        # merge while the newest run is at least half the size of the one before it, never
-        # merging a pending run into a committed one
-        while len(self.runs) - self.pending >= 2 and len(self.runs[-1].keys) * 2 >= len(
-            self.runs[-2].keys
-        ):
-            b, a = self.runs.pop(), self.runs.pop()
-            self.runs.append(_merge(a, b))
+        self._settle(self.pending)
+
+    def _settle(self, floor: int) -> None:
+        """Merge the newest in-memory runs while the newest is at least half the size of the
+        one before it, never below run ``floor``; spill a run that has grown large."""
+        while len(self.runs) - floor >= 2:
+            b, a = self.runs[-1], self.runs[-2]
+            if not (isinstance(a, _Run) and isinstance(b, _Run)) or len(b) * 2 < len(a):
+                break
+            self.runs[-2:] = [_merge(a, b)]
+        last = self.runs[-1] if len(self.runs) > floor else None
+        if isinstance(last, _Run) and len(last) >= self.spill_at:
+            self.runs[-1] = self._spill(last)
+
+    def _spill(self, run: _Run) -> _Spilled:
+        if self.spill_dir is None:
+            self.spill_dir = Path(tempfile.mkdtemp(prefix="fiu-dedup-"))
+            weakref.finalize(self, shutil.rmtree, self.spill_dir, True)
+        self._spilled += 1
+        return _Spilled(run, self.spill_dir / f"run{self._spilled:06d}")
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         found = np.zeros(len(keys), dtype=bool)
@@ -117,6 +215,16 @@ class _Runs:
         ks = keys[order]  # sorted queries: searchsorted walks each run in order
         hit = np.zeros(len(ks), dtype=bool)
         for run in self.runs:
+            if isinstance(run, _Spilled):
+                ask = np.flatnonzero(run.maybe(ks) & ~hit)
+                if not len(ask):
+                    continue
+                rk = run.keys()
+                pos = np.searchsorted(rk, ks[ask])
+                pos[pos >= len(rk)] = 0
+                hit[ask] |= np.asarray(rk[pos]) == ks[ask]
+                del rk
+                continue
             pos = np.searchsorted(run.keys, ks)
             pos[pos >= len(run.keys)] = 0
             hit |= run.keys[pos] == ks
@@ -125,38 +233,46 @@ class _Runs:
 
     def entries(self, key: int) -> list[tuple[str, int]]:
         """(txn_id, reporter code) of every entry with ``key``, oldest first."""
-        out: list[tuple[str, int]] = []
-        for run in self.runs:
-            lo = int(np.searchsorted(run.keys, key, "left"))
-            hi = int(np.searchsorted(run.keys, key, "right"))
-            if hi > lo and run.txn_id is not None:
-                ids = run.txn_id.slice(lo, hi - lo).to_pylist()
-                out.extend(zip(ids, run.reporter[lo:hi].tolist(), strict=True))
-        return out
+        return self.entries_many(np.array([key], dtype=np.int64)).get(int(key), [])
 
     def entries_many(self, keys: np.ndarray) -> dict[int, list[tuple[str, int]]]:
-        """:meth:`entries` of each distinct key in ``keys`` at once (keys with no entry are
-        left out): one ``searchsorted`` per run, one id lookup per run."""
+        """(txn_id, reporter code) of every entry of each distinct key in ``keys``, oldest
+        first (keys with no entry are left out): one ``searchsorted`` per run, one id lookup
+        per run."""
         out: dict[int, list[tuple[str, int]]] = {}
         uniq = np.unique(np.asarray(keys, dtype=np.int64))
         if not len(uniq):
             return out
         for run in self.runs:
-            if run.txn_id is None:
-                continue
-            lo = np.searchsorted(run.keys, uniq, "left")
-            hi = np.searchsorted(run.keys, uniq, "right")
-            has = np.flatnonzero(hi > lo)
-            if not len(has):
-                continue
-            counts = hi[has] - lo[has]
-            # every position from lo to hi of each key, in order
-            starts = np.repeat(lo[has] - np.cumsum(counts) + counts, counts)
-            pos = starts + np.arange(int(counts.sum()))
-            ids = run.txn_id.take(pa.array(pos)).to_pylist()
-            reps = run.reporter[pos].tolist()
-            owner = np.repeat(uniq[has], counts).tolist()
-            for k, tid, r in zip(owner, ids, reps, strict=True):
+            if isinstance(run, _Spilled):
+                if not run.has_ids:
+                    continue
+                ask = uniq[run.maybe(uniq)]
+                if not len(ask):
+                    continue
+                rk = run.keys()
+                lo, hi = np.searchsorted(rk, ask, "left"), np.searchsorted(rk, ask, "right")
+                del rk
+                got = _spans(ask, lo, hi)
+                if got is None:
+                    continue
+                owner, pos = got
+                ids = run.txn_ids(pos)
+                reps = np.asarray(run.reporter()[pos]).tolist()
+            else:
+                if run.txn_id is None:
+                    continue
+                lo, hi = (
+                    np.searchsorted(run.keys, uniq, "left"),
+                    np.searchsorted(run.keys, uniq, "right"),
+                )
+                got = _spans(uniq, lo, hi)
+                if got is None:
+                    continue
+                owner, pos = got
+                ids = run.txn_id.take(pa.array(pos)).to_pylist()
+                reps = run.reporter[pos].tolist()
+            for k, tid, r in zip(owner.tolist(), ids, reps, strict=True):
                 out.setdefault(k, []).append((tid, r))
         return out
 
@@ -164,14 +280,40 @@ class _Runs:
         self.pending = len(self.runs)
 
     def rollback(self) -> None:
+        for run in self.runs[self.pending :]:
+            if isinstance(run, _Spilled):
+                run.delete()
         del self.runs[self.pending :]
 
     def commit(self) -> None:
         self.pending = len(self.runs)
-        while len(self.runs) >= 2 and len(self.runs[-1].keys) * 2 >= len(self.runs[-2].keys):
-            b, a = self.runs.pop(), self.runs.pop()
-            self.runs.append(_merge(a, b))
+        self._settle(0)
         self.pending = len(self.runs)
+
+    def nbytes(self) -> int:
+        """Bytes the index holds in memory."""
+        total = 0
+        for run in self.runs:
+            if isinstance(run, _Spilled):
+                total += run.bloom.nbytes
+            else:
+                total += run.keys.nbytes + run.reporter.nbytes
+                total += run.txn_id.nbytes if run.txn_id is not None else 0
+        return total
+
+
+def _spans(
+    keys: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """For keys found at ``lo:hi`` in a run: each position from lo to hi, in order, and the
+    key it belongs to; None if no key was found."""
+    has = np.flatnonzero(hi > lo)
+    if not len(has):
+        return None
+    counts = hi[has] - lo[has]
+    starts = np.repeat(lo[has] - np.cumsum(counts) + counts, counts)
+    pos = starts + np.arange(int(counts.sum()))
+    return np.repeat(keys[has], counts), pos
 
 
 def _merge(a: _Run, b: _Run) -> _Run:

@@ -27,9 +27,15 @@ class _Failed:
         self.exc = exc
 
 
-def read_ahead(items: Iterable[Any], depth: int = 1, batch: int = 1) -> Iterator[Any]:
+def read_ahead(
+    items: Iterable[Any],
+    depth: int = 1,
+    batch: int = 1,
+    whole: Callable[[Any], bool] | None = None,
+) -> Iterator[Any]:
     """The items of ``items``, produced by a background thread at most ``depth`` queue slots
-    of ``batch`` items ahead of the consumer.
+    of ``batch`` items ahead of the consumer. An item for which ``whole`` is true (a block of
+    rows, already a batch) ends its slot at once, so a slot never holds several blocks.
 
     An exception raised while producing is raised here, at the position it happened. Closing
     this generator early (the consumer failed) stops the producer and closes ``items``.
@@ -52,7 +58,7 @@ def read_ahead(items: Iterable[Any], depth: int = 1, batch: int = 1) -> Iterator
             group: list[Any] = []
             for item in it:
                 group.append(item)
-                if len(group) >= batch:
+                if len(group) >= batch or (whole is not None and whole(item)):
                     if not put(group):
                         return
                     group = []

@@ -265,7 +265,9 @@ class Ingestor:
         buf: list[Record] = []
         source = parser(path)
         if ahead:
-            source = read_ahead(source, depth=1, batch=_AHEAD_BATCH)
+            source = read_ahead(
+                source, depth=1, batch=_AHEAD_BATCH, whole=lambda x: isinstance(x, TxnChunk)
+            )
         with closing(source) as items:  # type: ignore[type-var]
             for item in items:
                 if isinstance(item, RecordGroup):

@@ -7,7 +7,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fiu_analytics.ingest.dedup import _Runs
+from fiu_analytics.ingest.dedup import _Runs, _Spilled
 
 _batches = st.lists(
     st.lists(st.tuples(st.integers(0, 40), st.integers(0, 4)), min_size=1, max_size=30),
@@ -16,10 +16,14 @@ _batches = st.lists(
 )
 
 
-def _runs(batches: list[list[tuple[int, int]]]) -> tuple[_Runs, list[tuple[int, str, int]]]:
-    runs = _Runs(with_payload=True)
+def _runs(
+    batches: list[list[tuple[int, int]]], spill_at: int = 1 << 30, commit_every: int = 0
+) -> tuple[_Runs, list[tuple[int, str, int]]]:
+    runs = _Runs(with_payload=True, spill_at=spill_at)
     added = []
     for b, batch in enumerate(batches):
+        if commit_every and b % commit_every == 0:
+            runs.commit()
         keys = np.array([k for k, _ in batch], dtype=np.int64)
         reps = np.array([r for _, r in batch], dtype=np.int64)
         ids = [f"t{b}-{i}" for i in range(len(batch))]
@@ -28,16 +32,47 @@ def _runs(batches: list[list[tuple[int, int]]]) -> tuple[_Runs, list[tuple[int, 
     return runs, added
 
 
-@settings(max_examples=60, deadline=None)
-@given(_batches, st.lists(st.integers(-2, 45), max_size=40))
-def test_entries_many_is_entries_of_each_key(batches, queries) -> None:
-    runs, added = _runs(batches)
+@settings(max_examples=80, deadline=None)
+@given(
+    _batches,
+    st.lists(st.integers(-2, 45), max_size=40),
+    st.sampled_from([1 << 30, 1, 5, 16]),
+    st.integers(0, 3),
+)
+def test_lookups_find_every_entry_in_memory_or_spilled(
+    batches, queries, spill_at, commit_every
+) -> None:
+    runs, added = _runs(batches, spill_at, commit_every)
+    if spill_at == 1:
+        assert all(isinstance(r, _Spilled) for r in runs.runs)
     many = runs.entries_many(np.array(queries, dtype=np.int64))
-    for q in set(queries):
+    found = runs.contains(np.array(queries, dtype=np.int64)).tolist()
+    for i, q in enumerate(queries):
         expected = [(tid, r) for k, tid, r in added if k == q]  # oldest first
         assert runs.entries(q) == expected
         assert many.get(q, []) == expected
+        assert found[i] == bool(expected)
     assert set(many) <= set(queries)
+
+
+def test_spilled_runs_keep_little_in_memory_and_rollback_deletes_them() -> None:
+    rng = np.random.default_rng(3)
+    runs = _Runs(with_payload=True, spill_at=1000)
+    keys = rng.integers(-(2**62), 2**62, size=50_000)
+    for part in np.array_split(keys, 10):
+        runs.add(part, np.zeros(len(part), np.int64), pa.array([f"t{k}" for k in part]))
+    runs.commit()
+    assert runs.nbytes() < 50_000 * 2  # 10 bits a key on disk, not ~50 bytes in memory
+    assert runs.contains(keys[::97]).all()
+    others = rng.integers(-(2**62), 2**62, size=20_000)
+    assert not runs.contains(others[~np.isin(others, keys)]).any()
+    runs.begin()
+    runs.add(others[:5000], np.ones(5000, np.int64), pa.array(["x"] * 5000))
+    assert runs.spill_dir is not None
+    files = set(runs.spill_dir.iterdir())
+    runs.rollback()
+    assert set(runs.spill_dir.iterdir()) < files
+    assert not runs.contains(others[:5000][~np.isin(others[:5000], keys)]).any()
 
 
 def test_rollback_forgets_pending_runs() -> None:

@@ -55,6 +55,23 @@ def test_read_ahead_runs_in_another_thread_and_stops_when_the_consumer_does() ->
     assert threading.current_thread().name not in threads
 
 
+def test_read_ahead_never_groups_whole_blocks() -> None:
+    # blocks of rows (a columnar reader's chunks) are each a slot of their own: grouping 256
+    # of them would parse a whole file before the first block is converted
+    produced: list[int] = []
+
+    def blocks() -> Iterator[list[int]]:
+        for i in range(20):
+            produced.append(i)
+            yield [i] * 3
+
+    gen = read_ahead(blocks(), depth=1, batch=256, whole=lambda b: isinstance(b, list))
+    assert next(gen) == [0, 0, 0]
+    time.sleep(0.2)  # the producer runs ahead as far as the queue lets it
+    assert len(produced) <= 3
+    assert [b[0] for b in gen] == list(range(1, 20))
+
+
 def test_ordered_writes_keep_order_bound_the_backlog_and_report_failures() -> None:
     done: list[int] = []
     running = [0]
