@@ -287,6 +287,17 @@ class Store:
                 flt = f2 if flt is None else flt & f2
         return dataset.to_table(columns=cols, filter=flt)
 
+    def scan(
+        self, table: schema.Table, columns: Iterable[str], batch_rows: int = 1 << 18
+    ) -> Iterator[pa.RecordBatch]:
+        """The committed rows of ``table`` in record batches of at most ``batch_rows``, in
+        store order, never the whole table in memory at once."""
+        paths = self.files(table)
+        if not paths:
+            return
+        dataset = ds.dataset([str(p) for p in paths], schema=table.arrow_schema, format="parquet")
+        yield from dataset.to_batches(columns=list(columns), batch_size=batch_rows)
+
     def read(
         self,
         table: schema.Table | str,

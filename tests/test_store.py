@@ -44,6 +44,22 @@ def test_month_partitions_and_range_read(tmp_path: Path) -> None:
     assert str(got["timestamp"].dt.tz) == "UTC"
 
 
+def test_scan_yields_every_committed_row_in_bounded_batches(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    assert list(store.scan(schema.TRANSACTIONS, ["txn_id"])) == []
+    days = [f"2025-0{1 + i % 3}-1{i % 9}" for i in range(50)]
+    for part in (days[:20], days[20:]):
+        with store.batch("test") as b:
+            b.write(
+                schema.TRANSACTIONS,
+                _txns(part).assign(txn_id=lambda d, p=part: [f"{p[0]}-{i}" for i in range(len(d))]),
+            )
+    batches = list(store.scan(schema.TRANSACTIONS, ["txn_id", "amount"], batch_rows=7))
+    assert all(b.num_rows <= 7 for b in batches) and batches[0].schema.names == ["txn_id", "amount"]
+    got = sorted(x for b in batches for x in b.column("txn_id").to_pylist())
+    assert got == sorted(store.read_transactions()["txn_id"])
+
+
 def test_partition_pruning_never_opens_other_months(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     with store.batch("test") as b:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -334,24 +334,33 @@ class DedupIndex:
         self.fps = _Runs(with_payload=True)
 
     @classmethod
-    def from_reports(cls, reports: pa.Table) -> DedupIndex:
+    def from_reports(cls, reports: pa.Table | Iterable[pa.RecordBatch]) -> DedupIndex:
         """Index the ``txn_reports`` rows of a store (columns txn_id, reporter_id, txn_ref,
-        fingerprint)."""
+        fingerprint), given whole or as record batches (a large store: the index then never
+        holds more than a batch and its in-memory runs)."""
         idx = cls()
+        parts = [reports] if isinstance(reports, pa.Table) else reports
+        for part in parts:
+            idx._add_reports(part)
+            idx.commit()
+        idx.commit()
+        return idx
+
+    def _add_reports(self, reports: pa.Table | pa.RecordBatch) -> None:
         if reports.num_rows:
-            rep = idx.reporter_codes(reports.column("reporter_id"))
+            rep = self.reporter_codes(reports.column("reporter_id"))
             refs = reports.column("txn_ref")
             has_ref = np.asarray(refs.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
             has_ref &= np.asarray(
                 refs.fill_null("").to_numpy(zero_copy_only=False) != "", dtype=bool
             )
-            keys = idx.ref_keys(rep, refs)
-            idx.refs.add(keys[has_ref], rep[has_ref], None)
-            fp = reports.column("fingerprint").to_numpy().astype(np.int64)
-            ids = reports.column("txn_id").combine_chunks()
-            idx.fps.add(fp, rep, ids)
-        idx.commit()
-        return idx
+            keys = self.ref_keys(rep, refs)
+            self.refs.add(keys[has_ref], rep[has_ref], None)
+            fp = reports.column("fingerprint").to_numpy(zero_copy_only=False).astype(np.int64)
+            ids = reports.column("txn_id")
+            if isinstance(ids, pa.ChunkedArray):
+                ids = ids.combine_chunks()
+            self.fps.add(fp, rep, ids)
 
     def reporter_codes(self, reporters: Sequence[Any] | pa.Array) -> np.ndarray:
         """A small integer per reporter (0 for none), stable for the life of the index."""

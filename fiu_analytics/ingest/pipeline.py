@@ -115,9 +115,7 @@ class Ingestor:
             store.read(schema.PARTY_MATCHES),
         )
         self.dedup = DedupIndex.from_reports(
-            store.read_arrow(
-                schema.TXN_REPORTS, columns=["txn_id", "reporter_id", "txn_ref", "fingerprint"]
-            )
+            store.scan(schema.TXN_REPORTS, ["txn_id", "reporter_id", "txn_ref", "fingerprint"])
         )
         self.writer = ChunkWriter(self.resolver, self.dedup, self.fx)
         d = store.read(schema.DESIGNATIONS, columns=["reference_number", "name"])

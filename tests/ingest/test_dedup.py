@@ -82,3 +82,24 @@ def test_rollback_forgets_pending_runs() -> None:
     assert runs.contains(np.array([1, 3])).tolist() == [True, True]
     runs.rollback()
     assert runs.contains(np.array([1, 3])).tolist() == [True, False]
+
+
+def test_index_from_record_batches_is_the_index_from_the_whole_table() -> None:
+    from fiu_analytics.ingest.dedup import DedupIndex
+
+    n = 200
+    reports = pa.table(
+        {
+            "txn_id": [f"T{i % 150}" for i in range(n)],
+            "reporter_id": [f"B{i % 3}" for i in range(n)],
+            "txn_ref": [None if i % 10 == 0 else f"R{i}" for i in range(n)],
+            "fingerprint": pa.array([i % 150 for i in range(n)], pa.int64()),
+        }
+    )
+    whole = DedupIndex.from_reports(reports)
+    parts = DedupIndex.from_reports(reports.to_batches(max_chunksize=17))
+    fps = np.arange(-5, 160, dtype=np.int64)
+    assert whole.fps.entries_many(fps) == parts.fps.entries_many(fps)
+    rep = whole.reporter_codes(reports.column("reporter_id"))
+    keys = whole.ref_keys(rep, reports.column("txn_ref"))
+    assert (whole.refs.contains(keys) == parts.refs.contains(keys)).all()
