@@ -1,10 +1,11 @@
-"""Record-at-a-time parsers in a second process, so that parsing and conversion use two cores.
+"""Record-at-a-time parsers in child processes, so that parsing and conversion use two cores.
 
 goAML and pacs.008 are read element by element in Python: the parse holds the GIL, so the
 read-ahead thread of :mod:`.overlap` cannot run beside the conversion, which is Python too.
-A :class:`ParseWorker` runs those parsers in one child process instead. It is given the whole
-list of files up front and parses them in order, a bounded number of groups ahead of the
-ingest, so the next file is being parsed while the current one is converted and written.
+A :class:`ParseWorker` runs those parsers in child processes instead (two by default). It is
+given the whole list of files up front; each file goes to the child with the fewest bytes so
+far, and each child parses its files in order, a bounded number of groups ahead of the
+ingest, so the next files are being parsed while the current one is converted and written.
 
 What crosses the process boundary is a :class:`RecordGroup` per ``size`` records: the
 transaction records already turned into one columnar :class:`~.records.TxnChunk` (string
@@ -14,14 +15,16 @@ in its own thread, so the store is the same either way (``tests/ingest/test_pars
 compares them); the one difference is that side objects shared across groups are resolved once
 per group rather than once per file, as on the CSV path.
 
-The child is a fresh interpreter (``python -c`` calling :func:`main`), not a
+A child is a fresh interpreter (``python -c`` calling :func:`main`), not a
 ``multiprocessing`` child: it copies none of the parent's threads or locks and never re-runs the
 caller's script, so a script without an ``if __name__ == "__main__"`` guard ingests as well as
 the command line does. The two talk over the child's stdin and stdout with
-:class:`multiprocessing.connection.Connection` (pickled messages); a full pipe holds the child
-back, so it runs at most about one group ahead. A failure in the child (a malformed file) comes
-back as the same exception, raised where the ingest reads the failing file; a child that dies
-is reported as an error naming its exit code, never as a hang.
+:class:`multiprocessing.connection.Connection` (pickled messages); a thread of the ingest takes
+messages off the pipe as they come, up to ``depth`` groups waiting, so the child keeps parsing
+while the ingest is busy with an earlier file, and a full queue holds it back. A failure in
+the child (a malformed file) comes back as the same exception, raised where the ingest reads
+the failing file; a child that dies is reported as an error naming its exit code, never as a
+hang.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from fiu_analytics.ingest.records import Record, TxnChunk, TxnRecord
+
+_ENDED = object()  # the child's end of the pipe closed
 
 __all__ = ["PROCESS_FORMATS", "ParseWorker", "RecordGroup", "grouped"]
 
@@ -154,7 +161,9 @@ def _serve(conn_in: Connection, conn_out: Connection) -> None:
 class _Child:
     """One parse process and the two ends of its pipes."""
 
-    def __init__(self, tasks: list[tuple[int, str, str, str | None]], size: int) -> None:
+    def __init__(
+        self, tasks: list[tuple[int, str, str, str | None]], size: int, depth: int
+    ) -> None:
         import fiu_analytics
 
         env = dict(os.environ)
@@ -172,7 +181,28 @@ class _Child:
         self.proc.stdin.close()
         self.proc.stdout.close()
         self.back: tuple[str, int, Any] | None = None  # a message read too far, put back
+        # a thread takes the child's messages off the pipe as they come, up to ``depth``
+        # waiting: the child keeps parsing while the ingest is busy with an earlier file
+        self.inbox: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+        self._stop = threading.Event()
+        self.reader = threading.Thread(target=self._read, name="fiu-parse-reader", daemon=True)
+        self.reader.start()
         self.send.send((tasks, size))
+
+    def _read(self) -> None:
+        while True:
+            try:
+                msg: Any = self.recv.recv()
+            except (EOFError, OSError):
+                msg = _ENDED
+            while not self._stop.is_set():
+                try:
+                    self.inbox.put(msg, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if msg is _ENDED or self._stop.is_set():
+                return
 
     def cancel(self, seq: int) -> None:
         """Skip or stop this child's files up to ``seq``."""
@@ -183,11 +213,12 @@ class _Child:
         if self.back is not None:
             got, self.back = self.back, None
             return got
-        try:
-            return self.recv.recv()  # type: ignore[no-any-return]
-        except (EOFError, OSError):
+        got = self.inbox.get()
+        if got is _ENDED:
+            self.inbox.put(_ENDED)  # it stays ended for any later call
             code = self.proc.wait(timeout=10)
-            raise RuntimeError(f"the parse process ended unexpectedly (exit code {code})") from None
+            raise RuntimeError(f"the parse process ended unexpectedly (exit code {code})")
+        return got  # type: ignore[no-any-return]
 
     def drain(self, seq: int) -> None:
         """Read and drop messages up to the end of file ``seq``."""
@@ -204,8 +235,8 @@ class _Child:
             return
 
     def close(self) -> None:
-        for conn in (self.send, self.recv):
-            conn.close()
+        self._stop.set()
+        self.send.close()
         if self.proc.poll() is None:
             self.proc.terminate()
         try:
@@ -213,29 +244,46 @@ class _Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.reader.join(timeout=10)  # the child's end is closed: its read has returned
+        self.recv.close()
 
 
 class ParseWorker:
     """Child processes parsing ``files`` (``(path, format, mapping)``, in the order the ingest
-    will ask for them), each about one group ahead; with several processes, file ``i`` goes
-    to process ``i % processes``, so consecutive files are parsed side by side.
+    will ask for them), each up to ``depth`` groups ahead. With several processes, each file in turn
+    goes to the process with the fewest bytes so far, so they advance through the list at the
+    same pace and consecutive files are parsed side by side.
 
     Use as a context manager; :meth:`items` yields a file's groups. Asking for a file skips
     (and cancels) the files before it that were not asked for.
     """
 
     def __init__(
-        self, files: list[tuple[Path, str, Path | None]], size: int, processes: int = 1
+        self,
+        files: list[tuple[Path, str, Path | None]],
+        size: int,
+        processes: int = 1,
+        depth: int = 8,
     ) -> None:
         self.seqs: dict[str, deque[int]] = {}
         for i, (p, _, _) in enumerate(files):
             self.seqs.setdefault(str(p), deque()).append(i)
         tasks = [(i, str(p), f, str(m) if m else None) for i, (p, f, m) in enumerate(files)]
         n = max(1, min(processes, len(files)))
+        self.owner: list[int] = []
+        load = [0] * n
+        for p, _, _ in files:
+            k = load.index(min(load))
+            self.owner.append(k)
+            try:
+                load[k] += p.stat().st_size + 1
+            except OSError:
+                load[k] += 1
         self.children: list[_Child] = []
         try:
             for k in range(n):
-                self.children.append(_Child(tasks[k::n], size))
+                mine = [t for t, o in zip(tasks, self.owner, strict=True) if o == k]
+                self.children.append(_Child(mine, size, depth))
         except BaseException:
             self.close()
             raise
@@ -248,7 +296,7 @@ class ParseWorker:
         self.close()
 
     def _child(self, seq: int) -> _Child:
-        return self.children[seq % len(self.children)]
+        return self.children[self.owner[seq]]
 
     def handles(self, path: Path) -> bool:
         """Whether ``path`` is one of the files still ahead."""

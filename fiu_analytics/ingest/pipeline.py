@@ -54,6 +54,7 @@ _AHEAD_BATCH = 256  # record-at-a-time parsers hand over records in groups of th
 PROCESS_MIN_BYTES = 16 << 20
 """goAML and pacs.008 input from which parse processes pay for their start (about 0.4 s)."""
 PARSE_PROCESSES = 2  # the parse is two thirds of a goAML ingest's CPU: two share the cores
+PARSE_GROUP = 10_000  # records a parse process hands over at once (finer: the ingest starts sooner)
 _Write = Callable[[schema.Table, Any], None]
 
 
@@ -153,7 +154,7 @@ class Ingestor:
             use = size >= PROCESS_MIN_BYTES and (os.cpu_count() or 1) >= 2
         if not use or not todo:
             return nullcontext(None)
-        return ParseWorker(todo, size=CHUNK, processes=PARSE_PROCESSES)
+        return ParseWorker(todo, size=PARSE_GROUP, processes=PARSE_PROCESSES)
 
     def _ingest_one(
         self,

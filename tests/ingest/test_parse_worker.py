@@ -6,6 +6,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -138,6 +139,12 @@ def test_skipping_and_closing_early_cancel_the_rest(reports: list[Path]) -> None
     with ParseWorker(files, size=20, processes=2) as w:
         it = w.items(goaml[0])
         assert isinstance(next(it), RecordGroup)
+        # the child parses on while the ingest is busy: groups wait in the ingest's queue
+        child = w.children[w.owner[0]]
+        deadline = time.monotonic() + 20
+        while child.inbox.qsize() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.inbox.qsize() >= 2
         it.close()  # the rest of file 0 is cancelled and drained
         assert not w.handles(goaml[0])
         # file 1 is skipped: asking for file 2 cancels it
