@@ -4,7 +4,9 @@ Generates worlds with real-format exports (fresh temporary folders), then ingest
 reports and the CSV each in a fresh process, timing the ingest and recording peak RSS; the
 median of ``--runs`` runs is reported. ``--sizes`` are worlds exported as goAML and CSV,
 ``--csv-sizes`` larger worlds exported as CSV only (goAML files of a million transactions
-take gigabytes). Several sizes show whether memory stays flat in file size. Writes
+take gigabytes). Growing worlds also grow the number of accounts; ``--memory-persons N
+--memory-days D1 D2 ...`` adds a series of one world over more and more days (same accounts,
+more rows), which is what "memory flat in file size" is about. Writes
 docs/benchmarks-ingest.md (keeping its "## Notes" section).
 
 ``--baseline DIR`` also times the code of another checkout (``git worktree add DIR REF``) on
@@ -12,8 +14,9 @@ the same files, alternating its runs with the current code's, and reports the ra
 medians: on a shared machine, load changes between runs, so a ratio measured side by side is
 worth more than two tables measured at different times.
 
-    python benchmarks/bench_ingest.py --sizes 300 1200 --csv-sizes 1500 5000 11000 \
-        --days 46 --csv-days 90 --runs 3 --baseline /tmp/ingest-old
+    python benchmarks/bench_ingest.py --sizes 300 1200 3000 --csv-sizes 5000 11000 22000 \
+        --days 46 --csv-days 90 --runs 3 --memory-persons 3000 --memory-days 45 180 360 720 \
+        --baseline /tmp/ingest-old
 """
 
 from __future__ import annotations
@@ -129,11 +132,19 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--baseline", type=Path, help="a checkout of older code to time side by side")
+    ap.add_argument(
+        "--memory-persons", type=int, help="memory series: one world of this many persons (CSV)"
+    )
+    ap.add_argument(
+        "--memory-days", type=int, nargs="*", default=[], help="memory series: days per file"
+    )
     args = ap.parse_args()
     rows = []
-    worlds = [(p, args.days, ["goaml", "csv"]) for p in args.sizes]
-    worlds += [(p, args.csv_days, ["csv"]) for p in args.csv_sizes]
-    for persons, days, formats in worlds:
+    worlds = [(p, args.days, ["goaml", "csv"], False) for p in args.sizes]
+    worlds += [(p, args.csv_days, ["csv"], False) for p in args.csv_sizes]
+    if args.memory_persons:
+        worlds += [(args.memory_persons, d, ["csv"], True) for d in args.memory_days]
+    for persons, days, formats, series in worlds:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             n_txn = int(run(GEN, str(root), str(persons), str(days), ",".join(formats)))
@@ -144,7 +155,8 @@ def main() -> int:
             for fmt in formats:
                 files = inputs[fmt]
                 mb = sum(os.path.getsize(p) for p in files) / 2**20
-                row = {"format": fmt, "transactions": n_txn, "file_mb": mb}
+                row = {"format": fmt, "transactions": n_txn, "file_mb": mb, "series": series}
+                row |= {"persons": persons, "days": days}
                 row |= measure(root, fmt, files, args.runs, args.baseline)
                 rows.append(row)
                 print(json.dumps(rows[-1]), file=sys.stderr)
@@ -155,6 +167,12 @@ def main() -> int:
         "Command: `python benchmarks/bench_ingest.py --sizes "
         f"{' '.join(map(str, args.sizes))} --csv-sizes {' '.join(map(str, args.csv_sizes))} "
         f"--days {args.days} --csv-days {args.csv_days} --runs {args.runs}"
+        + (
+            f" --memory-persons {args.memory_persons} --memory-days "
+            + " ".join(map(str, args.memory_days))
+            if args.memory_persons
+            else ""
+        )
         + (f" --baseline {args.baseline}`" if args.baseline else "`"),
         "",
         f"Machine: {os.cpu_count()} cores; Python {platform.python_version()}; "
@@ -165,8 +183,8 @@ def main() -> int:
         f"of {args.runs} runs. Targets: CSV "
         ">= 300k transactions/s, goAML >= 20k transactions/s, memory flat in file size.",
         "",
-        "CPU seconds include the parse processes' (goAML and pacs.008 inputs of "
-        "16 MB or more are parsed by two child processes); their peak RSS is the larger "
+        "CPU seconds include the parse processes' (two or more goAML or pacs.008 files "
+        "holding 16 MB or more are parsed by two child processes); their peak RSS is the larger "
         "child's, beside the ingest process's own.",
         "",
         "| format | world transactions | records read | file MB | median s | median CPU s | "
@@ -174,12 +192,31 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        if r["series"]:
+            continue
         kid = f"{r['child_rss']:,.0f}" if r["child_rss"] else "-"
         lines.append(
             f"| {r['format']} | {r['transactions']:,} | {r['records']:,} | "
             f"{r['file_mb']:.0f} | {r['median_s']:.1f} | {r['cpu_s']:.1f} | {r['rate']:,.0f} | "
             f"{r['rss']:,.0f} | {kid} |"
         )
+    series = [r for r in rows if r["series"]]
+    if series:
+        lines += [
+            "",
+            f"Memory in file size: one world of {args.memory_persons:,} persons (the same "
+            "accounts) exported over more and more days, so only the number of rows grows.",
+            "",
+            "| days | records read | file MB | median s | median records/s | "
+            "median peak RSS MB | baseline peak RSS MB |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in series:
+            base = f"{r['baseline']['rss']:,.0f}" if "baseline" in r else "-"
+            lines.append(
+                f"| {r['days']} | {r['records']:,} | {r['file_mb']:.0f} | {r['median_s']:.1f} | "
+                f"{r['rate']:,.0f} | {r['rss']:,.0f} | {base} |"
+            )
     if args.baseline:
         lines += [
             "",
@@ -192,6 +229,8 @@ def main() -> int:
             "|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
+            if r["series"]:
+                continue
             b = r["baseline"]
             cpu = f"{b['cpu_s']:.1f}" if b["cpu_s"] is not None else "-"
             ratio = f"{b['cpu_s'] / r['cpu_s']:.2f}x" if b["cpu_s"] is not None else "-"

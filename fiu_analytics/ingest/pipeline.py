@@ -102,10 +102,10 @@ class Ingestor:
         progress: Callable[[int], None] | None = None,
         parse_process: bool | None = None,
     ) -> None:
-        """``parse_process``: parse goAML and pacs.008 files in a second process
+        """``parse_process``: parse goAML and pacs.008 files in child processes
         (:mod:`.parse_worker`) while this one converts and writes; ``None`` (the default)
-        does so when those files hold at least :data:`PROCESS_MIN_BYTES` and the machine has
-        a second core."""
+        does so when there are at least two such files holding :data:`PROCESS_MIN_BYTES` or
+        more and the machine has a second core."""
         self.store = store
         self.parse_process = parse_process
         self.fx = fx or FxTable.from_csv()
@@ -151,7 +151,8 @@ class Ingestor:
             for p, _, _ in todo:
                 with suppress(OSError):
                     size += p.stat().st_size
-            use = size >= PROCESS_MIN_BYTES and (os.cpu_count() or 1) >= 2
+            # one file is parsed by one process either way: a child would only add its start
+            use = size >= PROCESS_MIN_BYTES and len(todo) >= 2 and (os.cpu_count() or 1) >= 2
         if not use or not todo:
             return nullcontext(None)
         return ParseWorker(todo, size=PARSE_GROUP, processes=PARSE_PROCESSES)
