@@ -35,19 +35,19 @@ def chunk_of_records(records: list[Any], source_file: str) -> TxnChunk:
     index: dict[int, int] = {}
     src = np.full(len(records), -1, dtype=np.int64)
     dst = np.full(len(records), -1, dtype=np.int64)
+
+    def slot(a: AccountRecord | None) -> int:
+        if a is None:
+            return -1
+        k = index.get(id(a))
+        if k is None:
+            k = index[id(a)] = len(accounts)
+            accounts.append(a)
+        return k
+
     for i, t in enumerate(records):
-        if t.src is not None:
-            k = index.get(id(t.src))
-            if k is None:
-                k = index[id(t.src)] = len(accounts)
-                accounts.append(t.src)
-            src[i] = k
-        if t.dst is not None:
-            k = index.get(id(t.dst))
-            if k is None:
-                k = index[id(t.dst)] = len(accounts)
-                accounts.append(t.dst)
-            dst[i] = k
+        src[i] = slot(t.src)
+        dst[i] = slot(t.dst)
     ts = _utc64_many([t.timestamp for t in records])
     amounts = np.array(
         [np.nan if t.amount is None else _float(t.amount) for t in records], dtype=np.float64
