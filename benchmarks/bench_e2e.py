@@ -833,8 +833,8 @@ def write_doc() -> None:
             f"Machine: {m['cores']} cores ({m['cpu']}), {m['mem_gb']} GB RAM, {m['arch']}, "
             f"Linux {m['kernel']}. " + ", ".join(f"{k} {x}" for k, x in v.items()) + ".",
             "",
-            "The machine is shared: other jobs (test suites, benchmarks) ran on the "
-            "second core throughout, load averages are recorded below. Times are medians of the "
+            "The machine is shared with other jobs at times; the load averages at the start "
+            "and end of each preset's runs are recorded below. Times are medians of the "
             "runs (each run a fresh process); peak RSS per stage is the largest RSS sampled "
             "every 20 ms during the stage (it includes the loaded data the stage works on).",
         ]
