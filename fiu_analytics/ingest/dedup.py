@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,19 +89,28 @@ class _Run:
         return len(self.keys)
 
 
-_BLOOM_BITS = 10  # per key: about 1 % false positives with 7 probes
+_BLOOM_BITS = 10  # per key at least (a power of two in all): about 1 % false positives
 _BLOOM_PROBES = 7
 _SLICE = 1 << 16
 
 
-def _probes(keys: np.ndarray, nbits: int) -> Iterator[np.ndarray]:
-    """Bit positions of each key (double hashing; the keys are hashes already)."""
+def _probes(keys: np.ndarray, nbits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The word of each key in a filter of ``nbits`` bits (a power of two) and the mask of
+    its 7 bits there: a blocked Bloom filter, one memory access a key and run. Filters of
+    the same size share them, so a lookup computes them once for all runs."""
     h1 = np.asarray(keys, dtype=np.int64).view(np.uint64)
     with np.errstate(over="ignore"):
-        h2 = _mix(h1 ^ _GOLDEN) | np.uint64(1)
-        m = np.uint64(nbits)
+        h2 = _mix(h1 ^ _GOLDEN)
+        word = h1 & np.uint64(nbits // 64 - 1)
+        mask = np.zeros(len(h1), dtype=np.uint64)
         for i in range(_BLOOM_PROBES):
-            yield (h1 + np.uint64(i) * h2) % m
+            mask |= np.uint64(1) << ((h2 >> np.uint64(6 * i)) & np.uint64(63))
+    return word, mask
+
+
+def _bloom_bits(n: int) -> int:
+    """Filter size for ``n`` keys: the power of two at or above 10 bits a key."""
+    return 1 << max(6, int(_BLOOM_BITS * n - 1).bit_length())
 
 
 class _Spilled:
@@ -120,26 +129,25 @@ class _Spilled:
             path = str(prefix.with_suffix(".ids.arrow"))
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
-        self.nbits = max(64, _BLOOM_BITS * self.n)
-        words = np.zeros((self.nbits + 63) // 64, dtype=np.uint64)
+        self.nbits = _bloom_bits(self.n)
+        words = np.zeros(self.nbits // 64, dtype=np.uint64)
         for start in range(0, self.n, _SLICE):  # in slices: a few MB at a time
-            for pos in _probes(run.keys[start : start + _SLICE], self.nbits):
-                bit = np.uint64(1) << (pos & np.uint64(63))
-                np.bitwise_or.at(words, pos >> np.uint64(6), bit)
+            word, mask = _probes(run.keys[start : start + _SLICE], self.nbits)
+            np.bitwise_or.at(words, word, mask)
         self.bloom = words
 
     def __len__(self) -> int:
         return self.n
 
-    def maybe(self, keys: np.ndarray) -> np.ndarray:
-        """False where a key is certainly not in the run."""
-        out = np.ones(len(keys), dtype=bool)
-        for start in range(0, len(keys), _SLICE):
-            part = out[start : start + _SLICE]
-            for pos in _probes(keys[start : start + _SLICE], self.nbits):
-                bit = (self.bloom[pos >> np.uint64(6)] >> (pos & np.uint64(63))) & np.uint64(1)
-                part &= bit.astype(bool)
-        return out
+    def maybe(self, keys: np.ndarray, memo: dict[int, Any] | None = None) -> np.ndarray:
+        """False where a key is certainly not in the run; ``memo`` keeps the probes of
+        ``keys`` for the other runs of a lookup."""
+        memo = {} if memo is None else memo
+        probes = memo.get(self.nbits)
+        if probes is None:
+            probes = memo[self.nbits] = _probes(keys, self.nbits)
+        word, mask = probes
+        return (self.bloom[word] & mask) == mask  # type: ignore[no-any-return]
 
     def keys(self) -> np.ndarray:
         return np.load(self.prefix.with_suffix(".keys.npy"), mmap_mode="r")
@@ -214,9 +222,10 @@ class _Runs:
         order = np.argsort(keys)
         ks = keys[order]  # sorted queries: searchsorted walks each run in order
         hit = np.zeros(len(ks), dtype=bool)
+        memo: dict[int, Any] = {}
         for run in self.runs:
             if isinstance(run, _Spilled):
-                ask = np.flatnonzero(run.maybe(ks) & ~hit)
+                ask = np.flatnonzero(run.maybe(ks, memo) & ~hit)
                 if not len(ask):
                     continue
                 rk = run.keys()
@@ -243,11 +252,12 @@ class _Runs:
         uniq = np.unique(np.asarray(keys, dtype=np.int64))
         if not len(uniq):
             return out
+        memo: dict[int, Any] = {}
         for run in self.runs:
             if isinstance(run, _Spilled):
                 if not run.has_ids:
                     continue
-                ask = uniq[run.maybe(uniq)]
+                ask = uniq[run.maybe(uniq, memo)]
                 if not len(ask):
                     continue
                 rk = run.keys()
