@@ -96,8 +96,7 @@ _SLICE = 1 << 16
 
 def _probes(keys: np.ndarray, nbits: int) -> tuple[np.ndarray, np.ndarray]:
     """The word of each key in a filter of ``nbits`` bits (a power of two) and the mask of
-    its 7 bits there: a blocked Bloom filter, one memory access a key and run. Filters of
-    the same size share them, so a lookup computes them once for all runs."""
+    its 7 bits there: a blocked Bloom filter, one memory access a key."""
     h1 = np.asarray(keys, dtype=np.int64).view(np.uint64)
     with np.errstate(over="ignore"):
         h2 = _mix(h1 ^ _GOLDEN)
@@ -115,8 +114,8 @@ def _bloom_bits(n: int) -> int:
 
 class _Spilled:
     """A run written to disk: sorted keys, reporter codes and ids as files, memory-mapped
-    only while a lookup reads them; in memory only a Bloom filter of the keys (10 bits a
-    key), which answers most lookups of keys not in the run without touching the disk."""
+    only while a lookup reads them. What is in it is first asked of the index's Bloom filter
+    (:class:`_Runs`), so most lookups of new keys never touch the disk."""
 
     def __init__(self, run: _Run, prefix: Path) -> None:
         self.n = len(run)
@@ -129,25 +128,9 @@ class _Spilled:
             path = str(prefix.with_suffix(".ids.arrow"))
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
-        self.nbits = _bloom_bits(self.n)
-        words = np.zeros(self.nbits // 64, dtype=np.uint64)
-        for start in range(0, self.n, _SLICE):  # in slices: a few MB at a time
-            word, mask = _probes(run.keys[start : start + _SLICE], self.nbits)
-            np.bitwise_or.at(words, word, mask)
-        self.bloom = words
 
     def __len__(self) -> int:
         return self.n
-
-    def maybe(self, keys: np.ndarray, memo: dict[int, Any] | None = None) -> np.ndarray:
-        """False where a key is certainly not in the run; ``memo`` keeps the probes of
-        ``keys`` for the other runs of a lookup."""
-        memo = {} if memo is None else memo
-        probes = memo.get(self.nbits)
-        if probes is None:
-            probes = memo[self.nbits] = _probes(keys, self.nbits)
-        word, mask = probes
-        return (self.bloom[word] & mask) == mask  # type: ignore[no-any-return]
 
     def keys(self) -> np.ndarray:
         return np.load(self.prefix.with_suffix(".keys.npy"), mmap_mode="r")
@@ -167,7 +150,7 @@ class _Spilled:
 
 SPILL_ENTRIES = 1 << 19
 """A run of at least this many entries goes to disk: the index then keeps in memory only
-runs smaller than this (O(log n) of them) and 10 bits a key, whatever the number of reports."""
+runs smaller than this (O(log n) of them) and a Bloom filter of 10-20 bits a spilled key."""
 
 
 @dataclass
@@ -182,6 +165,10 @@ class _Runs:
     spill_dir: Path | None = None
     spill_at: int = SPILL_ENTRIES
     _spilled: int = 0
+    # one blocked Bloom filter of every spilled key: a lookup reads one word a key, however
+    # many runs are on disk; it doubles (rebuilt from the runs' files) as they grow
+    _filter: np.ndarray | None = None
+    _filter_keys: int = 0
 
     def add(self, keys: np.ndarray, reporter: np.ndarray, txn_id: pa.Array | None) -> None:
         if len(keys) == 0:
@@ -213,7 +200,37 @@ class _Runs:
             self.spill_dir = Path(tempfile.mkdtemp(prefix="fiu-dedup-"))
             weakref.finalize(self, shutil.rmtree, self.spill_dir, True)
         self._spilled += 1
-        return _Spilled(run, self.spill_dir / f"run{self._spilled:06d}")
+        spilled = _Spilled(run, self.spill_dir / f"run{self._spilled:06d}")
+        self._filter_add(run.keys)
+        return spilled
+
+    def _filter_add(self, keys: np.ndarray) -> None:
+        """Add a newly spilled run's keys to the filter (rebuilt twice as large, from the
+        files of the runs already spilled, when it is full)."""
+        need = self._filter_keys + len(keys)
+        if self._filter is None or need * _BLOOM_BITS > len(self._filter) * 64:
+            self._filter = np.zeros(_bloom_bits(need) // 64, dtype=np.uint64)
+            for r in self.runs:
+                if isinstance(r, _Spilled):
+                    rk = r.keys()
+                    for start in range(0, len(rk), _SLICE):
+                        self._filter_set(np.asarray(rk[start : start + _SLICE]))
+                    del rk
+        for start in range(0, len(keys), _SLICE):  # in slices: a few MB at a time
+            self._filter_set(keys[start : start + _SLICE])
+        self._filter_keys = need
+
+    def _filter_set(self, keys: np.ndarray) -> None:
+        assert self._filter is not None
+        word, mask = _probes(keys, len(self._filter) * 64)
+        np.bitwise_or.at(self._filter, word, mask)
+
+    def _maybe(self, keys: np.ndarray) -> np.ndarray:
+        """False where a key is certainly in no spilled run."""
+        if self._filter is None:
+            return np.zeros(len(keys), dtype=bool)
+        word, mask = _probes(keys, len(self._filter) * 64)
+        return (self._filter[word] & mask) == mask  # type: ignore[no-any-return]
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         found = np.zeros(len(keys), dtype=bool)
@@ -222,10 +239,10 @@ class _Runs:
         order = np.argsort(keys)
         ks = keys[order]  # sorted queries: searchsorted walks each run in order
         hit = np.zeros(len(ks), dtype=bool)
-        memo: dict[int, Any] = {}
+        cand = np.flatnonzero(self._maybe(ks))  # the keys worth looking for on disk
         for run in self.runs:
             if isinstance(run, _Spilled):
-                ask = np.flatnonzero(run.maybe(ks, memo) & ~hit)
+                ask = cand[~hit[cand]]
                 if not len(ask):
                     continue
                 rk = run.keys()
@@ -252,12 +269,12 @@ class _Runs:
         uniq = np.unique(np.asarray(keys, dtype=np.int64))
         if not len(uniq):
             return out
-        memo: dict[int, Any] = {}
+        cand = uniq[self._maybe(uniq)]  # the keys worth looking for on disk
         for run in self.runs:
             if isinstance(run, _Spilled):
                 if not run.has_ids:
                     continue
-                ask = uniq[run.maybe(uniq, memo)]
+                ask = cand
                 if not len(ask):
                     continue
                 rk = run.keys()
@@ -302,11 +319,9 @@ class _Runs:
 
     def nbytes(self) -> int:
         """Bytes the index holds in memory."""
-        total = 0
+        total = self._filter.nbytes if self._filter is not None else 0
         for run in self.runs:
-            if isinstance(run, _Spilled):
-                total += run.bloom.nbytes
-            else:
+            if isinstance(run, _Run):
                 total += run.keys.nbytes + run.reporter.nbytes
                 total += run.txn_id.nbytes if run.txn_id is not None else 0
         return total

@@ -62,7 +62,7 @@ def test_spilled_runs_keep_little_in_memory_and_rollback_deletes_them() -> None:
     for part in np.array_split(keys, 10):
         runs.add(part, np.zeros(len(part), np.int64), pa.array([f"t{k}" for k in part]))
     runs.commit()
-    assert runs.nbytes() < 50_000 * 2  # 10 bits a key on disk, not ~50 bytes in memory
+    assert runs.nbytes() < 50_000 * 4  # 10-20 bits a key, not ~50 bytes
     assert runs.contains(keys[::97]).all()
     others = rng.integers(-(2**62), 2**62, size=20_000)
     assert not runs.contains(others[~np.isin(others, keys)]).any()
