@@ -9,7 +9,9 @@ batch that fails is forgotten by dropping its runs (no copy of the state per fil
 Keys live in sorted runs (an LSM tree in miniature): a chunk adds one run, lookups are
 ``searchsorted`` per run, and runs of similar size are merged so there are only O(log n) of
 them. Runs added since :meth:`DedupIndex.begin` are *pending* until :meth:`DedupIndex.commit`;
-:meth:`DedupIndex.rollback` drops them.
+:meth:`DedupIndex.rollback` drops them. A run of :data:`SPILL_ENTRIES` or more goes to disk,
+behind one Bloom filter of every spilled key, so memory stays small whatever the number of
+reports.
 
 ``fingerprints`` hashes numbers only (account keys, day, cents, currency letters) with a fixed
 mix, so a stored fingerprint means the same thing whatever the library versions. Reference keys

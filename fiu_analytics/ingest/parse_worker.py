@@ -2,10 +2,11 @@
 
 goAML and pacs.008 are read element by element in Python: the parse holds the GIL, so the
 read-ahead thread of :mod:`.overlap` cannot run beside the conversion, which is Python too.
-A :class:`ParseWorker` runs those parsers in child processes instead (two by default). It is
-given the whole list of files up front; each file goes to the child with the fewest bytes so
-far, and each child parses its files in order, a bounded number of groups ahead of the
-ingest, so the next files are being parsed while the current one is converted and written.
+A :class:`ParseWorker` runs those parsers in child processes instead (the ingest starts
+two). It is given the whole list of files up front; each file goes to the child with the
+fewest bytes so far, and each child parses its files in order, a bounded number of groups
+ahead of the ingest, so the next files are being parsed while the current one is converted
+and written.
 
 What crosses the process boundary is a :class:`RecordGroup` per ``size`` records: the
 transaction records already turned into one columnar :class:`~.records.TxnChunk` (string
@@ -180,7 +181,6 @@ class _Child:
         self.recv = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
         self.proc.stdin.close()
         self.proc.stdout.close()
-        self.back: tuple[str, int, Any] | None = None  # a message read too far, put back
         # a thread takes the child's messages off the pipe as they come, up to ``depth``
         # waiting: the child keeps parsing while the ingest is busy with an earlier file
         self.inbox: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
@@ -210,9 +210,6 @@ class _Child:
             self.send.send(("cancel", seq))
 
     def get(self) -> tuple[str, int, Any]:
-        if self.back is not None:
-            got, self.back = self.back, None
-            return got
         got = self.inbox.get()
         if got is _ENDED:
             self.inbox.put(_ENDED)  # it stays ended for any later call
@@ -221,15 +218,13 @@ class _Child:
         return got  # type: ignore[no-any-return]
 
     def drain(self, seq: int) -> None:
-        """Read and drop messages up to the end of file ``seq``."""
+        """Read and drop messages up to the end of file ``seq`` (the child ends every file it
+        was given with an "end" or "error" message, in order, so none of a later file's is
+        read)."""
         try:
             while True:
-                got = self.get()
-                kind, s, _ = got
-                if s > seq:
-                    self.back = got
-                    return
-                if s == seq and kind != "item":
+                kind, s, _ = self.get()
+                if s >= seq and kind != "item":
                     return
         except RuntimeError:
             return

@@ -184,7 +184,7 @@ class Ingestor:
             if f == "un_list":
                 self._ingest_un_list(path, fr)
             elif worker is not None and worker.handles(path):
-                self._ingest_file(path, lambda p: worker.items(p), fr, ahead=False)
+                self._ingest_file(path, worker.items, fr, ahead=False)
             else:
                 self._ingest_file(path, parser_for(f, mapping), fr)
         except FiuError as exc:

@@ -44,7 +44,10 @@ def syntax_error(exc: etree.XMLSyntaxError, path: str, what: str) -> InputFormat
     line, column = exc.position if exc.position else (exc.lineno, 0)
     where = f"line {line}, column {column}"
     msg = exc.msg or str(exc)
-    if "entity" in msg.lower():
+    low = msg.lower()
+    # only expansion stopped by libxml2 ("entity amplification", "entity reference loop");
+    # an undefined entity such as &nbsp; in a file without a DTD stays a syntax error
+    if "amplification" in low or "entity reference loop" in low:
         return InputFormatError(path, f"{_DTD_REFUSAL.format(what=what)} (libxml2: {msg})", where)
     return InputFormatError(path, f"not well-formed XML: {msg}", where)
 

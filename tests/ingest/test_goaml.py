@@ -554,6 +554,13 @@ def test_billion_laughs_is_refused(tmp_path: Path) -> None:
     assert "lollollol" not in str(exc.value)
 
 
+def test_an_undefined_entity_is_a_syntax_error_not_a_dtd_refusal(tmp_path: Path) -> None:
+    text = _report(TXN_ENTITY_ACCOUNT).replace("<transaction>", "<transaction>&nbsp;", 1)
+    with pytest.raises(InputFormatError, match="not well-formed") as exc:
+        list(parse_goaml(_write(tmp_path, text)))
+    assert "DOCTYPE" not in str(exc.value)
+
+
 def _parse_in_thread(path: Path) -> tuple[threading.Thread, dict[str, object]]:
     out: dict[str, object] = {}
 
