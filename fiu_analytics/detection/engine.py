@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,16 +52,38 @@ def indicator_key(use: IndicatorUse) -> tuple:
     return (use.id, tuple(sorted(use.params.items())))
 
 
+RUN_NOTES = ("warnings", "nexus:errors")
+"""``data.cache`` entries that are messages for the run's summary, kept after a run."""
+
+
+def release_caches(data: DetectionInput, keep: Iterable[Any]) -> None:
+    """Drop the entries of ``data.cache`` a run added (those not in ``keep``), its notes
+    (:data:`RUN_NOTES`) excepted. Indicators cache what several of them share (money
+    movements, transfer edges, string codes, other indicators' results): at 11.5M
+    transactions some 2.2 GB, which the stages after detection (scoring, alert tables, case
+    packages) would otherwise carry."""
+    keep = set(keep) | set(RUN_NOTES)
+    for k in [k for k in data.cache if k not in keep]:
+        del data.cache[k]
+
+
 def run_indicators(
-    data: DetectionInput, typologies: Iterable[Typology]
+    data: DetectionInput, typologies: Iterable[Typology], *, keep_cache: bool = False
 ) -> dict[tuple, pd.DataFrame]:
-    """Each distinct (indicator, params) once; keyed by (id, frozen params)."""
+    """Each distinct (indicator, params) once; keyed by (id, frozen params). What the
+    indicators cached in ``data.cache`` is released when they are done, unless
+    ``keep_cache`` (e.g. a notebook that runs indicators on the same input afterwards)."""
+    before = set(data.cache)
     results: dict[tuple, pd.DataFrame] = {}
-    for t in typologies:
-        for u in t.indicators:
-            key = indicator_key(u)
-            if key not in results:
-                results[key] = get_indicator(u.id)(data, **u.params)
+    try:
+        for t in typologies:
+            for u in t.indicators:
+                key = indicator_key(u)
+                if key not in results:
+                    results[key] = get_indicator(u.id)(data, **u.params)
+    finally:
+        if not keep_cache:
+            release_caches(data, before)
     return results
 
 
@@ -83,10 +106,14 @@ def score_typology(
     return pd.DataFrame({"account_key": score.index.to_numpy(), "score": score.to_numpy()}), allr
 
 
-def detect(data: DetectionInput, typologies: Iterable[Typology]) -> pd.DataFrame:
-    """Alerts for every typology over ``data`` (one row per typology and subject)."""
+def detect(
+    data: DetectionInput, typologies: Iterable[Typology], *, keep_cache: bool = False
+) -> pd.DataFrame:
+    """Alerts for every typology over ``data`` (one row per typology and subject); see
+    :func:`run_indicators` for ``keep_cache``."""
     typologies = list(typologies)
-    return detect_from_results(data, typologies, run_indicators(data, typologies))
+    results = run_indicators(data, typologies, keep_cache=keep_cache)
+    return detect_from_results(data, typologies, results)
 
 
 def detect_from_results(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fiu_analytics.detection.engine import detect_from_results, indicator_key
+from fiu_analytics.detection.engine import detect_from_results, indicator_key, release_caches
 from fiu_analytics.detection.typology import Typology
 from fiu_analytics.indicators import DetectionInput, get_indicator
 
@@ -76,7 +76,11 @@ def run_global(
 ) -> dict[Key, pd.DataFrame]:
     """Non-local indicators on the whole period."""
     data, uses = args
-    return {key: get_indicator(key[0])(data, **params) for key, params in uses}
+    before = set(data.cache)
+    try:
+        return {key: get_indicator(key[0])(data, **params) for key, params in uses}
+    finally:
+        release_caches(data, before)
 
 
 def detect_partitioned(

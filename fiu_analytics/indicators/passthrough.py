@@ -135,11 +135,7 @@ def pass_through(
     cand = cand.drop(columns="half").reset_index(drop=True)
     cand["wid"] = np.arange(len(cand))
     # dwell and end-of-day balance per candidate window, on the candidate accounts only
-    sub = mv[mv["acct"].isin(cand["acct"])].reset_index(drop=True)
-    sub = sub.merge(cand[["acct", "t0", "wid"]], on="acct")
-    sub = sub[(sub["t"] >= sub["t0"]) & (sub["t"] < sub["t0"] + w_s + tail)]
-    # a stable sort keeps each window's rows in (time, inflows first) order
-    sub = sub.sort_values("wid", kind="stable").reset_index(drop=True)
+    sub = _window_rows(mv, cand["acct"].to_numpy(), cand["t0"].to_numpy(), w_s + tail)
     wid = sub["wid"].to_numpy()
     in_rows, dwell = forward_dwell(
         wid, sub["t"].to_numpy(), sub["a"].to_numpy(), sub["inflow"].to_numpy()
@@ -174,6 +170,33 @@ def pass_through(
         ],
         [txn_ids(data, ev.get(a, [])) for a in cand["acct"]],
     )
+
+
+def _window_rows(mv: pd.DataFrame, acct: np.ndarray, t0: np.ndarray, span: int) -> pd.DataFrame:
+    """The movements of window ``i`` (account ``acct[i]``, ``t0[i] <= t < t0[i] + span``) for
+    every window, with its number as ``wid``, windows in order and each window's rows in
+    ``mv``'s (time, inflows first) order. ``mv`` is sorted by account and time, so a window is
+    one slice of it, found by binary search: only the rows of the windows are copied (a join
+    of the candidate accounts' movements with their windows, filtered afterwards, held every
+    movement once per window: 1.8 GB at 11.5M transactions)."""
+    m_acct, m_t = mv["acct"].to_numpy(), mv["t"].to_numpy()
+    if len(acct) == 0 or len(m_acct) == 0:
+        return mv.iloc[0:0].assign(wid=np.zeros(0, np.int64))
+    # (account rank, time) as one non-decreasing int64 key over mv
+    accounts = np.unique(m_acct)
+    t_min = min(int(m_t.min()), int(t0.min()))
+    width = max(int(m_t.max()), int(t0.max()) + span) - t_min + 1
+    key = np.searchsorted(accounts, m_acct) * width + (m_t - t_min)
+    base = np.searchsorted(accounts, acct) * width - t_min
+    lo = np.searchsorted(key, base + t0, side="left")
+    hi = np.searchsorted(key, base + t0 + span, side="left")
+    del key
+    n = hi - lo
+    starts = np.cumsum(n) - n
+    rows = np.repeat(lo - starts, n) + np.arange(int(n.sum()))
+    out = mv.iloc[rows].reset_index(drop=True)
+    out["wid"] = np.repeat(np.arange(len(acct)), n)
+    return out
 
 
 MAX_WINDOWS = 4

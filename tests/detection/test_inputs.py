@@ -33,3 +33,16 @@ def test_repeated_id_columns_load_as_categoricals_with_the_same_values() -> None
         assert isinstance(tx[c].dtype, pd.CategoricalDtype)
         assert tx[c].astype("str").tolist() == raw[c].astype("str").tolist()
     assert tx["channel"].dtype == raw["channel"].dtype  # compared across columns: strings
+
+
+def test_loaded_transactions_are_the_period_sorted_by_time_ties_in_store_order() -> None:
+    data = load_detection_input(SAMPLE)
+    raw = SAMPLE.read_transactions().sort_values("timestamp", kind="stable")
+    raw = raw.reset_index(drop=True)
+    tx = data.transactions
+    assert len(tx) == len(raw) > 0
+    assert tx["timestamp"].is_monotonic_increasing
+    for c in raw.columns:
+        got = tx[c].astype("str") if c in CATEGORICAL_COLUMNS else tx[c]
+        want = raw[c].astype("str") if c in CATEGORICAL_COLUMNS else raw[c]
+        pd.testing.assert_series_equal(got, want, check_names=False)
