@@ -202,6 +202,48 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    out_dir = Path(args.out_dir or cfg["out_dir"])
+    data_dir = Path(args.data_dir or cfg["data_dir"])
+    if not (data_dir / "manifest.json").exists():
+        raise ConfigError(
+            f"{data_dir}: no store here (no manifest.json); pass --data-dir or run "
+            "`fiu generate` first"
+        )
+    if args.months < 1 or args.lookback_days < 0:
+        raise ConfigError(
+            f"--months must be >= 1 (got {args.months}) and --lookback-days >= 0 "
+            f"(got {args.lookback_days})"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.chmod(0o700)
+    _prefect_defaults(out_dir)
+    from pipelines.monitoring import backfill_flow
+
+    summary = backfill_flow(
+        data_dir=str(data_dir),
+        out_dir=str(out_dir),
+        start=args.start,
+        end=args.end,
+        months=args.months,
+        lookback_days=args.lookback_days,
+        typologies_dir=args.typologies or cfg["typologies_dir"],
+        profile=args.profile or cfg["profile"],
+        case_packages=args.cases,
+        models_dir=args.models or cfg.get("models_dir"),
+    )
+    for w in summary["windows"]:
+        print(
+            f"{w['window']}: {w['period_start']}..{w['period_end']} (context from "
+            f"{w['context_start']}), {w['transactions']:,} transactions read, "
+            f"{w['alerts']} alerts"
+        )
+    print(f"{summary['alerts']} alerts in {summary['alerts_csv']}")
+    for n in summary["notes"]:
+        print(f"note: {n}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     from fiu_analytics import schema
     from fiu_analytics.detection.inputs import load_detection_input
@@ -542,6 +584,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--partitions", type=int, help="account partitions (default 4 with Dask)")
     r.add_argument("--models", help="folder of trained models (fiu train) for TY-ML-ACCOUNT")
     r.set_defaults(func=cmd_run)
+
+    bf = sub.add_parser(
+        "backfill",
+        help="score a long period window by window (stores larger than memory)",
+        description="Score [start, end) as a sequence of windows of --months calendar "
+        "months, each read with --lookback-days of context before it and released before "
+        "the next: memory is that of one window, whatever the store's size. Each window "
+        "writes <out-dir>/<YYYY-MM>/ (alerts.csv, cases, report.html, summary.json); "
+        "<out-dir>/alerts.csv holds them all. An alert whose evidence lies entirely in the "
+        "context belongs to the window before and is not repeated.",
+    )
+    bf.add_argument("--data-dir", help="store to read")
+    bf.add_argument("--out-dir", help="where the windows' outputs go")
+    bf.add_argument("--start", help="first day (default: store's first day)")
+    bf.add_argument("--end", help="day after the last (default: after the store's last day)")
+    bf.add_argument("--months", type=int, default=1, help="calendar months per window")
+    bf.add_argument(
+        "--lookback-days", type=int, default=30, help="days read before each window (context)"
+    )
+    bf.add_argument("--cases", type=int, default=5, help="case packages per window")
+    bf.add_argument("--typologies", help="typology catalog folder")
+    bf.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
+    bf.add_argument("--models", help="folder of trained models (fiu train) for TY-ML-ACCOUNT")
+    bf.set_defaults(func=cmd_backfill)
 
     sv = sub.add_parser(
         "serve",

@@ -21,8 +21,9 @@ from fiu_analytics.detection import detect, load_catalog
 from fiu_analytics.detection import lifecycle as lc
 from fiu_analytics.detection.alerts import alert_table, write_alert_csv
 from fiu_analytics.detection.engine import case_period
-from fiu_analytics.detection.inputs import load_detection_input
+from fiu_analytics.detection.inputs import load_detection_input, resolve_period
 from fiu_analytics.detection.partition import detect_partitioned
+from fiu_analytics.detection.windows import month_windows, own_alerts
 from fiu_analytics.indicators import DetectionInput
 from fiu_analytics.models import (
     ModelCard,
@@ -156,17 +157,29 @@ def detect_flow(
     partitions: int = 1,
     case_packages: int = 20,
     models_dir: str | None = None,
+    lookback_days: int = 0,
+    state: str | None = None,
 ) -> dict[str, Any]:
     """Score every typology over ``[start, end)`` and write ``alerts.csv``, case packages
     for the ``case_packages`` top alerts, ``report.html`` and ``summary.json`` to
     ``out_dir``. Returns the summary (counts per typology, lifecycle counts, recall against
     labels when the store has labels). ``models_dir``: trained models (``fiu train``) that
-    the ML-ACCOUNT indicator of the catalog scores with."""
+    the ML-ACCOUNT indicator of the catalog scores with. ``lookback_days``: transactions of
+    that many days before ``start`` are read as context, and alerts whose evidence lies
+    entirely in them are left to the run that owned those days (see
+    :mod:`fiu_analytics.detection.windows`). ``state``: folder of the alert register and
+    dispositions (default ``<out_dir>/state``)."""
     logger = get_run_logger()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)
-    data = load_period(data_dir, start, end, models_dir)
+    own_start = pd.Timestamp(start) if start and lookback_days else None
+    if own_start is not None:
+        own_start = own_start.tz_localize("UTC") if own_start.tz is None else own_start
+        context = (own_start - pd.Timedelta(days=lookback_days)).isoformat()
+    else:
+        context = start
+    data = load_period(data_dir, context, end, models_dir)
     logger.info(
         "loaded %d transactions for %s..%s",
         len(data.transactions),
@@ -180,14 +193,17 @@ def detect_flow(
         raw = detect_partitioned(data, catalog, partitions, mapper=task_mapper)
     else:
         raw = score_typologies(data, typologies_dir, profile)
-    alerts, lifecycle = apply_lifecycle(raw, str(state_dir(out_dir)), data.period_end)
+    if own_start is not None:
+        raw = own_alerts(raw, data, own_start)
+    alerts, lifecycle = apply_lifecycle(raw, state or str(state_dir(out_dir)), data.period_end)
     table = enrich_alerts(alerts, data)
     csv_path = export_alerts(table, out_dir)
     recall = evaluate_against_labels(alerts, data_dir, typologies_dir, profile)
     per_typology = alerts.groupby("typology_id").size().to_dict() if len(alerts) else {}
     summary = {
-        "period_start": f"{data.period_start:%Y-%m-%d}",
+        "period_start": f"{own_start if own_start is not None else data.period_start:%Y-%m-%d}",
         "period_end": f"{data.period_end:%Y-%m-%d}",
+        "context_start": f"{data.period_start:%Y-%m-%d}",
         "transactions": len(data.transactions),
         "alerts": len(alerts),
         "alerts_per_typology": {k: int(v) for k, v in per_typology.items()},
@@ -205,6 +221,76 @@ def detect_flow(
     logger.info("%d alerts (%s) written to %s", len(alerts), lifecycle, csv_path)
     publish_artifacts(summary)
     return summary
+
+
+@flow(name="fiu-backfill", log_prints=False)
+def backfill_flow(
+    data_dir: str,
+    out_dir: str,
+    start: str | None = None,
+    end: str | None = None,
+    months: int = 1,
+    lookback_days: int = 30,
+    typologies_dir: str = str(DEFAULT_TYPOLOGIES),
+    profile: str | None = None,
+    case_packages: int = 5,
+    models_dir: str | None = None,
+) -> dict[str, Any]:
+    """Score ``[start, end)`` window by window (``months`` calendar months each, read with
+    ``lookback_days`` of context), one window in memory at a time: a store larger than the
+    memory a run may use, or a past year scored as its monthly runs would have scored it.
+    Each window is a :func:`detect_flow` run writing to ``<out_dir>/<YYYY-MM>/`` with one
+    alert register (``<out_dir>/state``); ``<out_dir>/alerts.csv`` holds every window's
+    alerts and ``<out_dir>/summary.json`` the counts per window."""
+    logger = get_run_logger()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o700)
+    lo, hi = resolve_period(Store(data_dir), start, end)
+    windows = month_windows(lo, hi, months, lookback_days)
+    logger.info("%d windows of %d month(s) over %s..%s", len(windows), months, lo, hi)
+    runs = []
+    for w in windows:
+        summary = detect_flow(
+            data_dir=data_dir,
+            out_dir=str(out / w.label),
+            start=w.start.isoformat(),
+            end=w.end.isoformat(),
+            typologies_dir=typologies_dir,
+            profile=profile,
+            case_packages=case_packages,
+            models_dir=models_dir,
+            lookback_days=(w.start - w.context_start).days,
+            state=str(state_dir(out_dir)),
+        )
+        runs.append({"window": w.label, **summary})
+    csvs = [Path(r["alerts_csv"]) for r in runs]
+    combined = pd.concat(
+        [pd.read_csv(p, dtype=str, keep_default_na=False) for p in csvs], ignore_index=True
+    )
+    combined.to_csv(out / "alerts.csv", index=False)
+    (out / "alerts.csv").chmod(0o600)
+    per_typology: dict[str, int] = {}
+    for r in runs:
+        for k, v in r["alerts_per_typology"].items():
+            per_typology[k] = per_typology.get(k, 0) + int(v)
+    total = {
+        "period_start": f"{lo:%Y-%m-%d}",
+        "period_end": f"{hi:%Y-%m-%d}",
+        "windows": [
+            {k: r[k] for k in ("window", "period_start", "period_end", "context_start")}
+            | {"transactions": r["transactions"], "alerts": r["alerts"]}
+            for r in runs
+        ],
+        "alerts": len(combined),
+        "alerts_per_typology": per_typology,
+        "alerts_csv": str(out / "alerts.csv"),
+        "notes": sorted({n for r in runs for n in r.get("notes", [])}),
+    }
+    (out / "summary.json").write_text(json.dumps(total, indent=1, default=str), "utf-8")
+    (out / "summary.json").chmod(0o600)
+    logger.info("%d alerts over %d windows written to %s", len(combined), len(runs), out)
+    return total
 
 
 def publish_artifacts(summary: dict[str, Any]) -> None:

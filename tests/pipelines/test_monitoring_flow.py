@@ -59,3 +59,40 @@ def test_fiu_evaluate_reports_every_typology(small_world, tmp_path: Path, capsys
         rows = {r["typology_id"]: r for r in csv.DictReader(fh)}
     assert float(rows["TY-STRUCTURING"]["scenario_recall"]) == 1.0
     assert main(["evaluate", "--data-dir", str(tmp_path / "none")]) == 2
+
+
+def test_fiu_backfill_scores_month_by_month_into_one_register(
+    small_world, tmp_path: Path, capsys
+) -> None:
+    store, _ = small_world
+    out = tmp_path / "backfill"
+    argv = ["backfill", "--data-dir", str(store.root), "--out-dir", str(out), "--cases", "1"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    windows = summary["windows"]
+    assert len(windows) >= 3 and f"{summary['alerts']} alerts in" in printed
+    with open(out / "alerts.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    # the combined file is every window's alerts.csv, and the counts add up
+    assert len(rows) == summary["alerts"] == sum(w["alerts"] for w in windows) > 0
+    assert sum(summary["alerts_per_typology"].values()) == len(rows)
+    assert len({r["alert_id"] for r in rows}) == len(rows)
+    for w in windows:
+        with open(out / w["window"] / "alerts.csv", encoding="utf-8") as fh:
+            own = list(csv.DictReader(fh))
+        assert len(own) == w["alerts"]
+        # each window ends in the month it is named after: its alerts are that month's cases
+        assert w["period_start"][:7] == w["window"] and w["context_start"] <= w["period_start"]
+    # windows after the first read 30 days of context before their own days
+    assert windows[1]["context_start"] < windows[1]["period_start"]
+    # one alert register for all windows, beside them
+    assert (out / "state").is_dir() and not (out / windows[0]["window"] / "state").exists()
+
+
+def test_fiu_backfill_refuses_windows_of_no_months(small_world, tmp_path: Path, capsys) -> None:
+    store, _ = small_world
+    argv = ["backfill", "--data-dir", str(store.root), "--out-dir", str(tmp_path), "--months", "0"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--months must be >= 1 (got 0)" in err and "Traceback" not in err
