@@ -1,6 +1,9 @@
 """Monitoring flows: detect (store -> alerts -> exports) and daily monitoring (ingest + detect).
 
-Thin by design: each task is one library call. Artifacts and logs carry ids and counts only,
+Thin by design: each task is one library call. No task is cached (``NO_CACHE``): a run
+must read the store as it is, and Prefect's default policy would hash every task's inputs
+to a cache key, pickling the period's transactions for each task that takes them (at 11.5M
+transactions, 1.9 GB each time). Artifacts and logs carry ids and counts only,
 never names, identity documents or narratives (a Prefect server is seen by more people than the
 store is). Outputs are created readable by their owner only.
 """
@@ -15,6 +18,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from fiu_analytics import evaluation, schema
 from fiu_analytics.detection import detect, load_catalog
@@ -44,7 +48,7 @@ def state_dir(out_dir: str | Path) -> Path:
     return Path(out_dir) / "state"
 
 
-@task(retries=2, retry_delay_seconds=2)
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def load_period(
     data_dir: str, start: str | None, end: str | None, models_dir: str | None = None
 ) -> DetectionInput:
@@ -55,14 +59,14 @@ def load_period(
     return data
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def score_typologies(
     data: DetectionInput, typologies_dir: str, profile: str | None
 ) -> pd.DataFrame:
     return detect(data, load_catalog(Path(typologies_dir), profile=profile))
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def apply_function(fn: Any, arg: Any) -> Any:
     """Run one library call on a worker (a partition of the detection)."""
     return fn(arg)
@@ -75,7 +79,7 @@ def task_mapper(fn: Any, items: list[Any]) -> list[Any]:
     return [f.result() for f in futures]
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def apply_lifecycle(
     alerts: pd.DataFrame, state_dir: str, period_end: pd.Timestamp
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -101,19 +105,19 @@ def apply_lifecycle(
     }
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def enrich_alerts(alerts: pd.DataFrame, data: DetectionInput) -> pd.DataFrame:
     """The alert table (evidence totals, counterparties, countries): built once per run for
     both alerts.csv and the report."""
     return alert_table(alerts, data.transactions, data.accounts)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def export_alerts(table: pd.DataFrame, out_dir: str) -> str:
     return str(write_alert_csv(table, Path(out_dir) / "alerts.csv"))
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def write_cases(
     alerts: pd.DataFrame, data: DetectionInput, out_dir: str, top_n: int
 ) -> dict[str, Path]:
@@ -125,7 +129,7 @@ def write_cases(
     return {a["alert_id"]: write_case_package(a, data, cases) for _, a in top.iterrows()}
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def write_report(
     summary: dict[str, Any],
     table: pd.DataFrame,
@@ -135,7 +139,7 @@ def write_report(
     return str(write_run_report(summary, table, Path(out_dir), case_dirs=case_dirs))
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def evaluate_against_labels(
     alerts: pd.DataFrame, data_dir: str, typologies_dir: str, profile: str | None
 ) -> list[dict[str, Any]]:
@@ -356,7 +360,7 @@ def daily_monitoring_flow(
     return summary
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def fit_account_model(
     data_dir: str,
     start: str | None,
@@ -376,7 +380,7 @@ def fit_account_model(
     )
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def save_trained_model(model: Any, card: ModelCard, models_dir: str) -> str:
     return str(save_model(model, card, Path(models_dir) / card.name))
 
