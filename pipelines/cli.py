@@ -171,7 +171,9 @@ def cmd_ingest(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     return 0 if report.ok else 1
 
 
-def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+def _flow_dirs(args: argparse.Namespace, cfg: dict[str, Any]) -> tuple[Path, Path]:
+    """``(data_dir, out_dir)`` of a detection command: the store must exist; the output
+    folder is created readable by its owner only, with Prefect's embedded defaults."""
     out_dir = Path(args.out_dir or cfg["out_dir"])
     data_dir = Path(args.data_dir or cfg["data_dir"])
     if not (data_dir / "manifest.json").exists():
@@ -182,6 +184,11 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     out_dir.chmod(0o700)
     _prefect_defaults(out_dir)
+    return data_dir, out_dir
+
+
+def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    data_dir, out_dir = _flow_dirs(args, cfg)
     from pipelines.monitoring import daily_monitoring_flow
 
     inbox = args.inbox or cfg.get("inbox")
@@ -203,21 +210,12 @@ def cmd_run(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
-    out_dir = Path(args.out_dir or cfg["out_dir"])
-    data_dir = Path(args.data_dir or cfg["data_dir"])
-    if not (data_dir / "manifest.json").exists():
-        raise ConfigError(
-            f"{data_dir}: no store here (no manifest.json); pass --data-dir or run "
-            "`fiu generate` first"
-        )
     if args.months < 1 or args.lookback_days < 0:
         raise ConfigError(
             f"--months must be >= 1 (got {args.months}) and --lookback-days >= 0 "
             f"(got {args.lookback_days})"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out_dir.chmod(0o700)
-    _prefect_defaults(out_dir)
+    data_dir, out_dir = _flow_dirs(args, cfg)
     from pipelines.monitoring import backfill_flow
 
     summary = backfill_flow(

@@ -43,6 +43,20 @@ from pipelines.ingest import ingest_flow
 DEFAULT_TYPOLOGIES = Path(__file__).resolve().parents[1] / "typologies"
 
 
+def owner_only_dir(path: str | Path) -> Path:
+    """``path`` created if missing, readable by its owner only."""
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o700)
+    return out
+
+
+def write_summary(summary: dict[str, Any], out: Path) -> None:
+    """``summary.json`` in ``out``, readable by its owner only."""
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), "utf-8")
+    (out / "summary.json").chmod(0o600)
+
+
 def state_dir(out_dir: str | Path) -> Path:
     """Where the alert register and analyst dispositions live: with the outputs."""
     return Path(out_dir) / "state"
@@ -174,9 +188,7 @@ def detect_flow(
     :mod:`fiu_analytics.detection.windows`). ``state``: folder of the alert register and
     dispositions (default ``<out_dir>/state``)."""
     logger = get_run_logger()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    out.chmod(0o700)
+    out = owner_only_dir(out_dir)
     own_start = pd.Timestamp(start) if start and lookback_days else None
     if own_start is not None:
         own_start = own_start.tz_localize("UTC") if own_start.tz is None else own_start
@@ -220,8 +232,7 @@ def detect_flow(
     cases = write_cases(alerts, data, out_dir, case_packages) if len(alerts) else {}
     summary["cases"] = str(out / "cases") if cases else None
     summary["report"] = write_report(summary, table, out_dir, cases)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), "utf-8")
-    (out / "summary.json").chmod(0o600)
+    write_summary(summary, out)
     logger.info("%d alerts (%s) written to %s", len(alerts), lifecycle, csv_path)
     publish_artifacts(summary)
     return summary
@@ -247,9 +258,7 @@ def backfill_flow(
     alert register (``<out_dir>/state``); ``<out_dir>/alerts.csv`` holds every window's
     alerts and ``<out_dir>/summary.json`` the counts per window."""
     logger = get_run_logger()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    out.chmod(0o700)
+    out = owner_only_dir(out_dir)
     lo, hi = resolve_period(Store(data_dir), start, end)
     windows = month_windows(lo, hi, months, lookback_days)
     logger.info("%d windows of %d month(s) over %s..%s", len(windows), months, lo, hi)
@@ -291,8 +300,7 @@ def backfill_flow(
         "alerts_csv": str(out / "alerts.csv"),
         "notes": sorted({n for r in runs for n in r.get("notes", [])}),
     }
-    (out / "summary.json").write_text(json.dumps(total, indent=1, default=str), "utf-8")
-    (out / "summary.json").chmod(0o600)
+    write_summary(total, out)
     logger.info("%d alerts over %d windows written to %s", len(combined), len(runs), out)
     return total
 
