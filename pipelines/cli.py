@@ -181,6 +181,11 @@ def _flow_dirs(args: argparse.Namespace, cfg: dict[str, Any]) -> tuple[Path, Pat
             f"{data_dir}: no store here (no manifest.json); pass --data-dir or run "
             "`fiu generate` first"
         )
+    from fiu_analytics.detection.inputs import resolve_period
+    from fiu_analytics.store import Store
+
+    # a bad --start/--end is an error here, before a flow starts (and logs its own)
+    resolve_period(Store(data_dir), args.start, args.end)
     out_dir.mkdir(parents=True, exist_ok=True)
     out_dir.chmod(0o700)
     _prefect_defaults(out_dir)
@@ -590,8 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
         "months, each read with --lookback-days of context before it and released before "
         "the next: memory is that of one window, whatever the store's size. Each window "
         "writes <out-dir>/<YYYY-MM>/ (alerts.csv, cases, report.html, summary.json); "
-        "<out-dir>/alerts.csv holds them all. An alert whose evidence lies entirely in the "
-        "context belongs to the window before and is not repeated.",
+        "<out-dir>/alerts.csv holds them all (rank is within each window). An alert whose "
+        "evidence lies entirely in the context, for a typology and subject the window "
+        "before raised, is that window's and is not repeated.",
     )
     bf.add_argument("--data-dir", help="store to read")
     bf.add_argument("--out-dir", help="where the windows' outputs go")

@@ -27,7 +27,8 @@ from fiu_analytics.detection.alerts import alert_table, write_alert_csv
 from fiu_analytics.detection.engine import case_period
 from fiu_analytics.detection.inputs import load_detection_input, resolve_period
 from fiu_analytics.detection.partition import detect_partitioned
-from fiu_analytics.detection.windows import month_windows, own_alerts
+from fiu_analytics.detection.windows import month_windows, own_alerts, utc
+from fiu_analytics.errors import ConfigError
 from fiu_analytics.indicators import DetectionInput
 from fiu_analytics.models import (
     ModelCard,
@@ -71,6 +72,16 @@ def load_period(
         # models are read here, at the edge; the ML-ACCOUNT indicator only looks them up
         data.reference["models"] = load_models(models_dir)
     return data
+
+
+def raised_before(state: str, start: pd.Timestamp) -> set[tuple[str, int]]:
+    """(typology, subject) pairs of the register's alerts of the case period that ends at
+    ``start`` (the month before a run that owns ``start`` onwards)."""
+    reg = lc.load_register(state)
+    if reg.empty:
+        return set()
+    prev = reg[reg["case_period"] == case_period(start)]
+    return set(zip(prev["typology_id"], prev["subject_account_key"].astype(int), strict=True))
 
 
 @task(cache_policy=NO_CACHE)
@@ -175,7 +186,7 @@ def detect_flow(
     partitions: int = 1,
     case_packages: int = 20,
     models_dir: str | None = None,
-    lookback_days: int = 0,
+    lookback_days: float = 0,
     state: str | None = None,
 ) -> dict[str, Any]:
     """Score every typology over ``[start, end)`` and write ``alerts.csv``, case packages
@@ -184,17 +195,23 @@ def detect_flow(
     labels when the store has labels). ``models_dir``: trained models (``fiu train``) that
     the ML-ACCOUNT indicator of the catalog scores with. ``lookback_days``: transactions of
     that many days before ``start`` are read as context, and alerts whose evidence lies
-    entirely in them are left to the run that owned those days (see
-    :mod:`fiu_analytics.detection.windows`). ``state``: folder of the alert register and
-    dispositions (default ``<out_dir>/state``)."""
+    entirely in them, for a typology and subject the register holds from the month before,
+    are left to the run that owned those days (see :mod:`fiu_analytics.detection.windows`).
+    ``state``: folder of the alert register and dispositions (default
+    ``<out_dir>/state``)."""
     logger = get_run_logger()
+    if lookback_days < 0:
+        raise ConfigError(f"lookback_days {lookback_days!r}: expected a number of days >= 0")
+    if lookback_days and not start:
+        raise ConfigError(
+            f"lookback_days {lookback_days!r} needs a start: the context is read before it"
+        )
     out = owner_only_dir(out_dir)
-    own_start = pd.Timestamp(start) if start and lookback_days else None
+    state = state or str(state_dir(out_dir))
+    own_start = utc(start) if start and lookback_days else None
+    context = start
     if own_start is not None:
-        own_start = own_start.tz_localize("UTC") if own_start.tz is None else own_start
         context = (own_start - pd.Timedelta(days=lookback_days)).isoformat()
-    else:
-        context = start
     data = load_period(data_dir, context, end, models_dir)
     logger.info(
         "loaded %d transactions for %s..%s",
@@ -210,8 +227,8 @@ def detect_flow(
     else:
         raw = score_typologies(data, typologies_dir, profile)
     if own_start is not None:
-        raw = own_alerts(raw, data, own_start)
-    alerts, lifecycle = apply_lifecycle(raw, state or str(state_dir(out_dir)), data.period_end)
+        raw = own_alerts(raw, data, own_start, raised_before(state, own_start))
+    alerts, lifecycle = apply_lifecycle(raw, state, data.period_end)
     table = enrich_alerts(alerts, data)
     csv_path = export_alerts(table, out_dir)
     recall = evaluate_against_labels(alerts, data_dir, typologies_dir, profile)
@@ -273,7 +290,7 @@ def backfill_flow(
             profile=profile,
             case_packages=case_packages,
             models_dir=models_dir,
-            lookback_days=(w.start - w.context_start).days,
+            lookback_days=(w.start - w.context_start) / pd.Timedelta(days=1),
             state=str(state_dir(out_dir)),
         )
         runs.append({"window": w.label, **summary})

@@ -69,7 +69,11 @@ def alert_table(
     long = pd.DataFrame(
         {
             "alert": np.repeat(np.arange(len(base)), ev_ids.map(len).to_numpy()),
-            "txn_id": [t for ids_ in ev_ids for t in ids_],
+            # typed as the transactions' ids even when no alert cites any (an empty list
+            # would make a float column that cannot be joined with them)
+            "txn_id": pd.Series(
+                [t for ids_ in ev_ids for t in ids_], dtype=transactions["txn_id"].dtype
+            ),
         }
     )
     cols = ["txn_id", "amount_base", "src_account_key", "dst_account_key"]

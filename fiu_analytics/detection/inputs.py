@@ -15,8 +15,13 @@ from fiu_analytics.reference import country_reference
 from fiu_analytics.store import Store
 
 
-def _utc(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
+def _utc(value: Any, what: str = "date") -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise StoreError(
+            f"{what} {value!r}: expected a date such as 2025-02-01 or 2025-02-01T06:00"
+        ) from exc
     return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
 
 
@@ -30,8 +35,8 @@ def resolve_period(
             f"{store.root}: the store holds no transactions; run `fiu generate` or "
             "`fiu ingest` first"
         )
-    lo = _utc(start) if start else rng[0].normalize()
-    hi = _utc(end) if end else rng[1].normalize() + pd.Timedelta(days=1)
+    lo = _utc(start, "period start") if start else rng[0].normalize()
+    hi = _utc(end, "period end") if end else rng[1].normalize() + pd.Timedelta(days=1)
     if hi <= lo:
         raise StoreError(f"period end {hi:%Y-%m-%d} is not after start {lo:%Y-%m-%d}")
     return lo, hi

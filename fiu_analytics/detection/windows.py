@@ -8,22 +8,23 @@ its own and released before the next, the way monthly runs would have scored it:
 - a window owns the calendar months ``[start, end)`` and is read with ``lookback`` days of
   *context* before it (``context_start``), so a pattern that began before the window's first
   day (a pass-through episode, a structuring run, a money path) is seen whole;
-- an alert belongs to the window in which some of its evidence falls: an alert whose evidence
-  lies entirely in the context was the previous window's to raise, and is dropped
-  (:func:`own_alerts`);
+- an alert whose evidence lies entirely in the context, for a typology and subject the
+  window before raised already, is that window's and is dropped; every other alert is kept,
+  including those the window before did not raise (a result moves with the data around it,
+  so "the window before saw it" is checked, not assumed; :func:`own_alerts`);
 - alert ids carry the case period (the month the window ends in, see
   :func:`fiu_analytics.detection.engine.case_period`), so each window's alerts are that
   month's cases, as in the lifecycle of scheduled runs.
 
 Indicators whose windows are longer than the lookback (a 90-day pass-through window with a
 30-day lookback) see less history near a window's start than a whole-period run would; the
-lookback is a parameter for that reason, and ``docs/benchmarks.md`` compares the alerts of
-both ways on the same store.
+lookback is a parameter for that reason, and ``docs/benchmarks-out-of-core.md`` compares
+the alerts of both ways on the same store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,12 @@ import numpy as np
 import pandas as pd
 
 from fiu_analytics.indicators.base import DetectionInput
+
+
+def utc(value: Any) -> pd.Timestamp:
+    """``value`` as a UTC timestamp (a naive one is taken as UTC)."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,8 @@ class Window:
     @property
     def label(self) -> str:
         """``YYYY-MM`` of the window's first month (``YYYY-MM..YYYY-MM`` for several)."""
-        last = self.end - pd.Timedelta(microseconds=1)
-        first = f"{self.start:%Y-%m}"
+        last = utc(self.end) - pd.Timedelta(microseconds=1)
+        first = f"{utc(self.start):%Y-%m}"
         return first if f"{last:%Y-%m}" == first else f"{first}..{last:%Y-%m}"
 
 
@@ -60,10 +67,10 @@ def month_windows(
         raise ValueError(f"months must be >= 1, got {months}")
     if lookback_days < 0:
         raise ValueError(f"lookback_days must be >= 0, got {lookback_days}")
-    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    start, end = utc(start), utc(end)
     if end <= start:
         raise ValueError(f"window end {end} is not after start {start}")
-    first_month = start.tz_convert("UTC").tz_localize(None).to_period("M")
+    first_month = start.tz_localize(None).to_period("M")
     out = []
     lo = start
     k = 1
@@ -75,22 +82,43 @@ def month_windows(
     return out
 
 
-def own_alerts(alerts: pd.DataFrame, data: DetectionInput, start: pd.Timestamp) -> pd.DataFrame:
-    """The alerts of a window read from before ``start`` that are the window's own: those
-    with at least one evidence transaction at or after ``start`` (or with no evidence to
-    place them). An alert whose evidence lies entirely before ``start`` belongs to the
-    previous window."""
-    if alerts.empty or pd.Timestamp(start) <= data.period_start:
+def own_alerts(
+    alerts: pd.DataFrame,
+    data: DetectionInput,
+    start: pd.Timestamp,
+    raised: Collection[tuple[str, int]] = (),
+) -> pd.DataFrame:
+    """The alerts of a window read from before ``start`` that are the window's own, with
+    ``period_start`` set to ``start`` (the period scored, not the context read).
+
+    An alert is dropped only when the window before raised it already: ``raised`` holds that
+    window's (typology id, subject account key) pairs, and all of the alert's evidence lies
+    before ``start``. An alert with evidence in the window's own days, with no evidence to
+    place it, or that the window before did not raise (results move with the data around
+    them) is kept."""
+    if alerts.empty:
         return alerts
+    start = utc(start)
+    out = alerts
     tx = data.transactions
-    cut = int(tx["timestamp"].searchsorted(pd.Timestamp(start), side="left"))
-    if cut == 0:
-        return alerts
-    cited = {t for ev in alerts["evidence_txn_ids"] for t in ev}
-    rows = np.flatnonzero(tx["txn_id"].isin(cited).to_numpy())
-    late = set(data.arrays.txn_ids(rows[rows >= cut]))
-    keep = [not ev or any(t in late for t in ev) for ev in alerts["evidence_txn_ids"]]
-    return alerts[np.asarray(keep, bool)].reset_index(drop=True)
+    cut = int(tx["timestamp"].searchsorted(start, side="left"))
+    if cut > 0 and len(raised):
+        cited = {t for ev in alerts["evidence_txn_ids"] for t in ev}
+        ids = tx["txn_id"]
+        rows = np.flatnonzero(ids.isin(cited).to_numpy())
+        late = set(ids.iloc[rows[rows >= cut]].tolist())
+        raised = set(raised)
+        keep = [
+            not ev or any(t in late for t in ev) or (typ, int(subj)) not in raised
+            for typ, subj, ev in zip(
+                alerts["typology_id"],
+                alerts["subject_account_key"],
+                alerts["evidence_txn_ids"],
+                strict=True,
+            )
+        ]
+        out = alerts[np.asarray(keep, bool)].reset_index(drop=True)
+    return out.assign(period_start=start) if start > data.period_start else out
 
 
 def detect_by_window(
@@ -104,8 +132,12 @@ def detect_by_window(
     from fiu_analytics.detection.engine import detect
 
     typologies = list(typologies)
+    raised: set[tuple[str, int]] = set()
     for w in windows:
         data = load(w.context_start, w.end)
-        alerts = own_alerts(detect(data, typologies), data, w.start)
+        alerts = own_alerts(detect(data, typologies), data, w.start, raised)
         del data
+        raised = set(
+            zip(alerts["typology_id"], alerts["subject_account_key"].astype(int), strict=True)
+        )
         yield w, alerts

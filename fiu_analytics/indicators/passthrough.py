@@ -183,14 +183,29 @@ def _window_rows(mv: pd.DataFrame, acct: np.ndarray, t0: np.ndarray, span: int) 
     if len(acct) == 0 or len(m_acct) == 0:
         return mv.iloc[0:0].assign(wid=np.zeros(0, np.int64))
     # (account rank, time) as one non-decreasing int64 key over mv
-    accounts = np.unique(m_acct)
+    starts = np.r_[0, np.flatnonzero(m_acct[1:] != m_acct[:-1]) + 1]
+    accounts = m_acct[starts]
     t_min = min(int(m_t.min()), int(t0.min()))
     width = max(int(m_t.max()), int(t0.max()) + span) - t_min + 1
-    key = np.searchsorted(accounts, m_acct) * width + (m_t - t_min)
-    base = np.searchsorted(accounts, acct) * width - t_min
-    lo = np.searchsorted(key, base + t0, side="left")
-    hi = np.searchsorted(key, base + t0 + span, side="left")
-    del key
+    if len(accounts) * width < 2**62:
+        key = np.repeat(np.arange(len(accounts)), np.diff(np.r_[starts, len(m_acct)]))
+        key = key * width + (m_t - t_min)
+        base = np.searchsorted(accounts, acct) * width - t_min
+        lo = np.searchsorted(key, base + t0, side="left")
+        hi = np.searchsorted(key, base + t0 + span, side="left")
+        del key
+    else:  # times too far apart for one key (never for real dates): window by window
+        a_lo = np.searchsorted(m_acct, acct, side="left")
+        a_hi = np.searchsorted(m_acct, acct, side="right")
+        lo = np.array(
+            [i + np.searchsorted(m_t[i:j], s) for i, j, s in zip(a_lo, a_hi, t0, strict=True)]
+        )
+        hi = np.array(
+            [
+                i + np.searchsorted(m_t[i:j], s + span)
+                for i, j, s in zip(a_lo, a_hi, t0, strict=True)
+            ]
+        )
     n = hi - lo
     starts = np.cumsum(n) - n
     rows = np.repeat(lo - starts, n) + np.arange(int(n.sum()))

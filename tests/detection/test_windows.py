@@ -58,20 +58,44 @@ def test_month_windows_refuse_what_makes_no_windows(months, lookback, end, messa
         month_windows(ts("2025-01-01"), ts(end), months, lookback)
 
 
-def test_a_window_owns_the_alerts_with_evidence_in_its_own_days() -> None:
+def test_a_window_drops_only_what_the_window_before_raised_from_the_context() -> None:
     start = ts("2025-02-01")
     data = load_detection_input(SAMPLE, "2025-01-02", "2025-03-01")
     alerts = detect(data, CATALOG)
-    own = own_alerts(alerts, data, start)
     when = dict(zip(data.transactions["txn_id"], data.transactions["timestamp"], strict=True))
-    kept = set(own["alert_id"])
-    for a in alerts.itertuples(index=False):
-        late = [when[t] >= start for t in a.evidence_txn_ids]
-        assert (a.alert_id in kept) == (not late or any(late)), a.alert_id
-    # both kinds occur on the sample, so the test cuts something
-    assert 0 < len(own) < len(alerts)
-    # a window read from its own start keeps everything
-    assert own_alerts(alerts, data, data.period_start).equals(alerts)
+    in_context = {
+        a.alert_id
+        for a in alerts.itertuples(index=False)
+        if a.evidence_txn_ids and all(when[t] < start for t in a.evidence_txn_ids)
+    }
+    pairs = list(zip(alerts["typology_id"], alerts["subject_account_key"], strict=True))
+    # the window before raised half of them: only those are dropped
+    raised = set(pairs[::2])
+    own = own_alerts(alerts, data, start, raised)
+    dropped = set(alerts["alert_id"]) - set(own["alert_id"])
+    assert dropped == {
+        a.alert_id
+        for a, p in zip(alerts.itertuples(index=False), pairs, strict=True)
+        if a.alert_id in in_context and p in raised
+    }
+    assert dropped and len(in_context) > len(dropped)  # both cases occur on the sample
+    # what the window scored, not the context it read
+    assert set(own["period_start"]) == {start}
+    # nothing raised before: nothing dropped
+    assert own_alerts(alerts, data, start).alert_id.tolist() == alerts.alert_id.tolist()
+    # a window read from its own start keeps everything as it is
+    assert own_alerts(alerts, data, data.period_start, set(pairs)).equals(alerts)
+
+
+def test_month_windows_take_naive_bounds_as_utc() -> None:
+    ws = month_windows(pd.Timestamp("2025-01-31 12:00"), pd.Timestamp("2025-03-01"), 1, 30)
+    assert [(w.start, w.end, w.context_start) for w in ws] == [
+        (ts("2025-01-31 12:00"), ts("2025-02-01"), ts("2025-01-31 12:00")),
+        (ts("2025-02-01"), ts("2025-03-01"), ts("2025-01-31 12:00")),
+    ]
+    # labels are UTC months, whatever zone the bounds came in
+    w = month_windows(pd.Timestamp("2025-02-01T00:00+01:00"), ts("2025-03-01"))[0]
+    assert w.label == "2025-01"
 
 
 def test_detect_by_window_reads_one_window_at_a_time_and_names_each_month() -> None:

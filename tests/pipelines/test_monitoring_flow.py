@@ -96,3 +96,31 @@ def test_fiu_backfill_refuses_windows_of_no_months(small_world, tmp_path: Path, 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "--months must be >= 1 (got 0)" in err and "Traceback" not in err
+
+
+def test_fiu_backfill_runs_months_without_transactions(tmp_path: Path, capsys) -> None:
+    from tests.conftest import REPO
+
+    out = tmp_path / "bf"
+    store = REPO / "sample_data" / "store"  # transactions end on 2025-04-02
+    argv = ["backfill", "--data-dir", str(store), "--out-dir", str(out), "--cases", "0"]
+    argv += ["--start", "2025-03-25", "--end", "2025-05-10", "--lookback-days", "5"]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    windows = {w["window"]: w for w in summary["windows"]}
+    assert list(windows) == ["2025-03", "2025-04", "2025-05"]
+    assert windows["2025-05"]["transactions"] == 0
+    # the April window read 5 days of March as context, not from its own first day only
+    assert windows["2025-04"]["context_start"] == "2025-03-27"
+    with open(out / "alerts.csv", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == summary["alerts"]
+
+
+def test_fiu_backfill_and_run_name_a_bad_date(small_world, tmp_path: Path, capsys) -> None:
+    store, _ = small_world
+    for cmd in ("backfill", "run"):
+        argv = [cmd, "--data-dir", str(store.root), "--out-dir", str(tmp_path / cmd)]
+        assert main([*argv, "--start", "last tuesday"]) == 2
+        err = capsys.readouterr().err
+        assert "period start 'last tuesday': expected a date such as 2025-02-01" in err
+        assert "Traceback" not in err
