@@ -94,6 +94,7 @@ def detect_partitioned(
     other = [(k, p) for k, p in uses.items() if k[0] not in LOCAL_INDICATORS]
     jobs: list[Any] = [partition_input(data, n, i) for i in range(n)]
     part_results = list(mapper(run_partition, [(p, n, i, local) for i, p in enumerate(jobs)]))
+    del jobs  # the partitions' copies of their transactions, before the whole-period run
     results: dict[Key, pd.DataFrame] = {}
     for key, _ in local:
         frames = [r[key] for r in part_results if len(r[key])]
