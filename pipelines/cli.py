@@ -507,6 +507,17 @@ def cmd_store(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
     return 0
 
 
+def _detection_args(p: argparse.ArgumentParser, out_help: str) -> None:
+    """Options of the commands that score a period of the store (run, backfill)."""
+    p.add_argument("--data-dir", help="store to read")
+    p.add_argument("--out-dir", help=out_help)
+    p.add_argument("--start", help="first day of the period (default: store's first day)")
+    p.add_argument("--end", help="day after the period (default: after the store's last day)")
+    p.add_argument("--typologies", help="typology catalog folder")
+    p.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
+    p.add_argument("--models", help="folder of trained models (fiu train) for TY-ML-ACCOUNT")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fiu",
@@ -572,12 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
         "alerts.csv and summary.json; prints alerts per typology and recall "
         "against labels when the store has labels.",
     )
-    r.add_argument("--data-dir", help="store to read")
-    r.add_argument("--out-dir", help="where alerts.csv and summary.json go")
-    r.add_argument("--start", help="first day of the period (default: store's first day)")
-    r.add_argument("--end", help="day after the period (default: after the store's last day)")
-    r.add_argument("--typologies", help="typology catalog folder")
-    r.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
+    _detection_args(r, "where alerts.csv and summary.json go")
     r.add_argument("--inbox", help="folder of new report files to ingest first")
     r.add_argument(
         "--dask-address",
@@ -585,7 +591,6 @@ def build_parser() -> argparse.ArgumentParser:
         "partitioned by account",
     )
     r.add_argument("--partitions", type=int, help="account partitions (default 4 with Dask)")
-    r.add_argument("--models", help="folder of trained models (fiu train) for TY-ML-ACCOUNT")
     r.set_defaults(func=cmd_run)
 
     bf = sub.add_parser(
@@ -599,18 +604,12 @@ def build_parser() -> argparse.ArgumentParser:
         "evidence lies entirely in the context, for a typology and subject the window "
         "before raised, is that window's and is not repeated.",
     )
-    bf.add_argument("--data-dir", help="store to read")
-    bf.add_argument("--out-dir", help="where the windows' outputs go")
-    bf.add_argument("--start", help="first day (default: store's first day)")
-    bf.add_argument("--end", help="day after the last (default: after the store's last day)")
+    _detection_args(bf, "where the windows' outputs go")
     bf.add_argument("--months", type=int, default=1, help="calendar months per window")
     bf.add_argument(
         "--lookback-days", type=int, default=30, help="days read before each window (context)"
     )
     bf.add_argument("--cases", type=int, default=5, help="case packages per window")
-    bf.add_argument("--typologies", help="typology catalog folder")
-    bf.add_argument("--profile", help="jurisdiction profile in <typologies>/profiles/")
-    bf.add_argument("--models", help="folder of trained models (fiu train) for TY-ML-ACCOUNT")
     bf.set_defaults(func=cmd_backfill)
 
     sv = sub.add_parser(
