@@ -60,7 +60,8 @@ def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> set[str]:
     return {str(p) for p in months}
 
 
-def _utc(ts: Any) -> pd.Timestamp:
+def as_utc(ts: Any) -> pd.Timestamp:
+    """``ts`` as a UTC timestamp (a naive one is taken as UTC)."""
     t = pd.Timestamp(ts)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
@@ -235,8 +236,8 @@ class Store:
         overlap ``[start, end)``."""
         rels = [rel for b in self.batches() for rel in b["files"].get(table.name, [])]
         if table.partition_by == "month" and (start is not None or end is not None):
-            lo = _utc(start) if start is not None else None
-            hi = _utc(end) if end is not None else None
+            lo = as_utc(start) if start is not None else None
+            hi = as_utc(end) if end is not None else None
             if lo is not None and hi is not None:
                 wanted = _months_between(lo, hi - pd.Timedelta(microseconds=1))
                 rels = [r for r in rels if r.split("/")[2].removeprefix("month=") in wanted]
@@ -281,9 +282,9 @@ class Store:
         flt = None
         if table.partition_by == "month":
             if start is not None:
-                flt = ds.field("timestamp") >= pa.scalar(_utc(start), schema.TS)
+                flt = ds.field("timestamp") >= pa.scalar(as_utc(start), schema.TS)
             if end is not None:
-                f2 = ds.field("timestamp") < pa.scalar(_utc(end), schema.TS)
+                f2 = ds.field("timestamp") < pa.scalar(as_utc(end), schema.TS)
                 flt = f2 if flt is None else flt & f2
         return dataset.to_table(columns=cols, filter=flt)
 
@@ -332,4 +333,4 @@ class Store:
                 hi = st.max if hi is None or st.max > hi else hi
         if lo is None or hi is None:
             return None
-        return _utc(lo), _utc(hi)
+        return as_utc(lo), as_utc(hi)

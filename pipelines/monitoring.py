@@ -25,9 +25,9 @@ from fiu_analytics.detection import detect, load_catalog
 from fiu_analytics.detection import lifecycle as lc
 from fiu_analytics.detection.alerts import alert_table, write_alert_csv
 from fiu_analytics.detection.engine import case_period
-from fiu_analytics.detection.inputs import load_detection_input, resolve_period
+from fiu_analytics.detection.inputs import load_detection_input, resolve_period, utc
 from fiu_analytics.detection.partition import detect_partitioned
-from fiu_analytics.detection.windows import month_windows, own_alerts, utc
+from fiu_analytics.detection.windows import month_windows, own_alerts
 from fiu_analytics.errors import ConfigError
 from fiu_analytics.indicators import DetectionInput
 from fiu_analytics.models import (
@@ -300,10 +300,7 @@ def backfill_flow(
     )
     combined.to_csv(out / "alerts.csv", index=False)
     (out / "alerts.csv").chmod(0o600)
-    per_typology: dict[str, int] = {}
-    for r in runs:
-        for k, v in r["alerts_per_typology"].items():
-            per_typology[k] = per_typology.get(k, 0) + int(v)
+    per_typology = {k: int(v) for k, v in combined["typology_id"].value_counts().items()}
     total = {
         "period_start": f"{lo:%Y-%m-%d}",
         "period_end": f"{hi:%Y-%m-%d}",

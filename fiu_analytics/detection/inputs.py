@@ -12,17 +12,18 @@ from fiu_analytics import schema
 from fiu_analytics.errors import StoreError
 from fiu_analytics.indicators import DetectionInput
 from fiu_analytics.reference import country_reference
-from fiu_analytics.store import Store
+from fiu_analytics.store import Store, as_utc
 
 
-def _utc(value: Any, what: str = "date") -> pd.Timestamp:
+def utc(value: Any, what: str = "date") -> pd.Timestamp:
+    """``value`` as a UTC timestamp (a naive one is taken as UTC); a value that is no date
+    is a :class:`StoreError` naming ``what`` it was."""
     try:
-        ts = pd.Timestamp(value)
+        return as_utc(value)
     except (ValueError, TypeError) as exc:
         raise StoreError(
             f"{what} {value!r}: expected a date such as 2025-02-01 or 2025-02-01T06:00"
         ) from exc
-    return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
 
 
 def resolve_period(
@@ -35,8 +36,8 @@ def resolve_period(
             f"{store.root}: the store holds no transactions; run `fiu generate` or "
             "`fiu ingest` first"
         )
-    lo = _utc(start, "period start") if start else rng[0].normalize()
-    hi = _utc(end, "period end") if end else rng[1].normalize() + pd.Timedelta(days=1)
+    lo = utc(start, "period start") if start else rng[0].normalize()
+    hi = utc(end, "period end") if end else rng[1].normalize() + pd.Timedelta(days=1)
     if hi <= lo:
         raise StoreError(f"period end {hi:%Y-%m-%d} is not after start {lo:%Y-%m-%d}")
     return lo, hi

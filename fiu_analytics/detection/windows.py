@@ -31,13 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fiu_analytics.detection.inputs import utc
 from fiu_analytics.indicators.base import DetectionInput
-
-
-def utc(value: Any) -> pd.Timestamp:
-    """``value`` as a UTC timestamp (a naive one is taken as UTC)."""
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
 
 
 @dataclass(frozen=True)
